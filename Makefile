@@ -1,0 +1,62 @@
+# Makefile - shm-labs: every command a student or instructor needs.
+# Run "make help" for the list.
+
+ROOT := $(CURDIR)
+SRC ?= labs
+CC ?= cc
+GRADE := build/grader/grade
+LABS := $(notdir $(wildcard grader/suites/[0-9][0-9]-*))
+# LAB=01 or LAB=01-mmap -> 01-mmap
+lab = $(or $(filter $(LAB)%,$(LABS)),$(error no lab matches LAB='$(LAB)'; labs: $(LABS)))
+
+GRADER_SRC := $(wildcard grader/src/*.c)
+GRADER_OBJ := $(GRADER_SRC:grader/src/%.c=build/grader/%.o)
+GRADER_CFLAGS := -std=c11 -Wall -Wextra -Werror -O2 -g -MMD -MP $(GRADER_SAN)
+
+.PHONY: help grade check memcheck test deps grader clean
+help:
+	@echo 'Students:'
+	@echo '  make check LAB=01 [T=test]   build and run one lab'"'"'s tests (fast)'
+	@echo '  make memcheck LAB=01         the Valgrind pass of one lab'
+	@echo '  make grade                   grade every lab in labs/, with a table'
+	@echo 'Instructors:'
+	@echo '  make grade SRC=DIR           grade a submission laid out like labs/'
+	@echo '  make grade SRC=solutions     grade the reference solutions (full marks)'
+	@echo '  make grade RESULTS=FILE      also write Gradescope results.json'
+	@echo '  make grade LAB=01            grade one lab only'
+	@echo 'Project:'
+	@echo '  make test                    the project'"'"'s own test suite (CI runs it)'
+	@echo '  make deps                    install the Debian packages (as root)'
+	@echo '  make clean                   remove build/'
+	@echo 'Variables: CK_TIMEOUT_MULTIPLIER=N scales every time limit.'
+
+grader: $(GRADE)
+
+$(GRADE): $(GRADER_OBJ)
+	$(CC) $(GRADER_SAN) -o $@ $^
+
+build/grader/%.o: grader/src/%.c | build/grader
+	$(CC) $(GRADER_CFLAGS) -c -o $@ $<
+
+build/grader:
+	mkdir -p $@
+
+deps:
+	@sh grader/deps.sh grade
+
+grade: deps grader
+	@$(GRADE) --src $(SRC) $(if $(LAB),--lab $(lab)) \
+	  $(if $(RESULTS),--results $(RESULTS))
+
+check memcheck: deps grader
+	@$(MAKE) -s --no-print-directory -f grader/lab.mk LAB=$(lab) \
+	  HANDIN_DIR=$(ROOT)/$(SRC)/$(lab) $@ $(if $(T),T=$(T))
+
+test: grader
+	@sh grader/deps.sh test
+	@sh grader/selftest/run
+
+clean:
+	rm -rf build
+
+-include $(wildcard build/grader/*.d)

@@ -1,0 +1,128 @@
+/* hx.h - the harness every lab's Check suite is built on.
+ *
+ * A suite declares graded tests with their points beside them:
+ *
+ *     TEST(alloc_zeroed, 2, "§2")          // name, points, handout section
+ *     {
+ *         char *p = zmap_alloc(1);
+ *         EXPECT_PTR("zmap_alloc(1)", p);
+ *     }
+ *
+ * and lists them, part by part in handout order, in hx_parts[]. hx.c
+ * provides main(): it runs every test in its own Check TCase and writes one
+ * verdict per test, either as text (run by hand) or as a results file for
+ * the grader (HX_RESULTS=path). A test passes only if Check saw no failure
+ * AND the test body ran to its end: code under test that calls exit(0)
+ * earns nothing.
+ *
+ * Environment: HX_RESULTS (results file), HX_RUN (per-run name prefix for
+ * shared-memory objects), HX_MEMCHECK=1 (running under Valgrind: scale
+ * loops down with hx_iters), CK_TIMEOUT_MULTIPLIER (Check's, scales the
+ * per-test timeouts).
+ */
+#ifndef HX_H
+#define HX_H
+
+#include <check.h>
+#include <errno.h>
+#include <stddef.h>
+#include <string.h>
+
+struct hx_test {
+    const char *name;           /* unique within the lab, [a-z0-9_] */
+    int points;                 /* earned when the test passes */
+    const char *section;        /* handout section that explains it, "§2" */
+    void (*body)(void);
+};
+
+#define HX_PART_MAX 16
+
+struct hx_part {
+    const char *title;                          /* "1. Map a page" */
+    const struct hx_test *tests[HX_PART_MAX];   /* NULL-terminated */
+};
+
+/* Defined by each suite: the parts in handout order, ending with {NULL}. */
+extern const struct hx_part hx_parts[];
+
+/* Declare a graded test; the block that follows is its body. */
+#define TEST(name, pts, sect)                                        \
+    static void name##_body(void);                                   \
+    static const struct hx_test name = { #name, (pts), (sect),       \
+                                         name##_body };              \
+    static void name##_body(void)
+
+/* Assertions whose failure message says what was expected and what
+ * happened. Each argument is evaluated once. */
+#define EXPECT(cond, ...)                                            \
+    do { if (!(cond)) ck_abort_msg(__VA_ARGS__); } while (0)
+
+#define EXPECT_INT(what, got, want)                                  \
+    do {                                                             \
+        long long g_ = (long long)(got), w_ = (long long)(want);     \
+        EXPECT(g_ == w_, "%s: expected %lld, got %lld", (what), w_, g_); \
+    } while (0)
+
+#define EXPECT_SIZE(what, got, want)                                 \
+    do {                                                             \
+        size_t g_ = (got), w_ = (want);                              \
+        EXPECT(g_ == w_, "%s: expected %zu, got %zu", (what), w_, g_); \
+    } while (0)
+
+#define EXPECT_STR(what, got, want)                                  \
+    do {                                                             \
+        const char *g_ = (got), *w_ = (want);                        \
+        EXPECT(g_ != NULL && strcmp(g_, w_) == 0,                    \
+               "%s: expected \"%s\", got %s%s%s", (what), w_,        \
+               g_ ? "\"" : "", g_ ? g_ : "NULL", g_ ? "\"" : "");    \
+    } while (0)
+
+/* The call just made must have failed with errno `want`. */
+#define EXPECT_ERRNO(what, want)                                     \
+    do {                                                             \
+        int e_ = errno, w_ = (want);                                 \
+        EXPECT(e_ == w_, "%s: expected errno %s, got %s", (what),    \
+               hx_errname(w_), hx_errname(e_));                      \
+    } while (0)
+
+#define EXPECT_PTR(what, p)                                          \
+    EXPECT((p) != NULL, "%s: expected an address, got NULL (errno %s)", \
+           (what), hx_errname(errno))
+
+#define EXPECT_NULL(what, p)                                         \
+    EXPECT((p) == NULL, "%s: expected NULL, got an address", (what))
+
+/* errno's symbolic name, "EINVAL"; "errno 0" style for unknown values. */
+const char *hx_errname(int err);
+
+/* The page size. */
+size_t hx_page(void);
+
+/* Number of open descriptors of this process. Returns -1 on error. */
+int hx_fd_count(void);
+
+/* Whether addr lies in a mapping of this process, from /proc/self/maps.
+ * Returns 1 and copies the 4-letter permissions ("rw-s") into perms (if
+ * not NULL), 0 if addr is unmapped, -1 on error. */
+int hx_mapped(const void *addr, char perms[5]);
+
+/* Run fn(arg) in a child process and wait for it. Returns the raw wait
+ * status (use WIFEXITED and friends), or -1 if fork or waitpid failed. The
+ * child exits with fn's return value; it must not use Check assertions. */
+int hx_child(int (*fn)(void *), void *arg);
+
+/* Run the program `path` (argv[0] = path, no arguments) with stdin from
+ * /dev/null; store what it wrote to stdout and stderr, '\0'-terminated and
+ * cut to size, in out and err. Returns the raw wait status or -1. */
+int hx_run_prog(const char *path, char *out, size_t outsz,
+                char *err, size_t errsz);
+
+/* n, or n / 100 (at least 1) under Valgrind: loops stay quick there. */
+long hx_iters(long n);
+
+/* Write "/shmlabs.RUN.tag" into buf: a shared-memory object name that two
+ * gradings at once never share, and that the grader sweeps after the run.
+ * Returns buf. */
+char *hx_shm_name(char *buf, size_t size, const char *tag);
+
+#endif

@@ -1,0 +1,163 @@
+/* probe.c - what the tests look at besides return values: descriptors,
+ * mappings, child processes, programs' output, errno names.
+ */
+#define _GNU_SOURCE
+#include "hx.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+const char *hx_errname(int err)
+{
+    static char buf[2][32];
+    static int k;
+    const char *name = strerrorname_np(err);
+
+    if (name != NULL)
+        return name;
+    k = !k;
+    snprintf(buf[k], sizeof buf[k], "errno %d", err);
+    return buf[k];
+}
+
+size_t hx_page(void)
+{
+    long p = sysconf(_SC_PAGESIZE);
+    return p > 0 ? (size_t)p : 4096;
+}
+
+int hx_fd_count(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    struct dirent *e;
+    int n = 0;
+
+    if (d == NULL)
+        return -1;
+    while ((e = readdir(d)) != NULL)
+        n += e->d_name[0] != '.';
+    closedir(d);
+    return n - 1;                       /* the directory's own descriptor */
+}
+
+int hx_mapped(const void *addr, char perms[5])
+{
+    uintptr_t a = (uintptr_t)addr;
+    unsigned long lo, hi;
+    char p[5], line[512];
+    int found = 0;
+    FILE *f = fopen("/proc/self/maps", "r");
+
+    if (f == NULL)
+        return -1;
+    while (!found && fgets(line, sizeof line, f) != NULL) {
+        if (sscanf(line, "%lx-%lx %4s", &lo, &hi, p) == 3 && a >= lo && a < hi) {
+            found = 1;
+            if (perms != NULL)
+                memcpy(perms, p, 5);
+        }
+    }
+    fclose(f);
+    return found;
+}
+
+/* waitpid, retried when a signal interrupts it. */
+static int hx_wait(pid_t pid)
+{
+    int status;
+
+    while (waitpid(pid, &status, 0) == -1)
+        if (errno != EINTR)
+            return -1;
+    return status;
+}
+
+int hx_child(int (*fn)(void *), void *arg)
+{
+    pid_t pid;
+
+    fflush(NULL);
+    pid = fork();
+    if (pid == -1)
+        return -1;
+    if (pid == 0)
+        _exit(fn(arg) & 0xff);
+    return hx_wait(pid);
+}
+
+/* Read what fd holds from its start into buf, '\0'-terminated. */
+static void hx_slurp(int fd, char *buf, size_t size)
+{
+    ssize_t n = pread(fd, buf, size - 1, 0);
+    buf[n > 0 ? n : 0] = '\0';
+}
+
+/* An unlinked temporary file. Returns its descriptor or -1. */
+static int hx_tmpfile(void)
+{
+    const char *dir = getenv("TMPDIR");
+    char path[4096];
+    int fd;
+
+    snprintf(path, sizeof path, "%s/hx.XXXXXX", dir ? dir : "/tmp");
+    fd = mkostemp(path, O_CLOEXEC);     /* not inherited by the program */
+    if (fd != -1)
+        unlink(path);
+    return fd;
+}
+
+int hx_run_prog(const char *path, char *out, size_t outsz,
+                char *err, size_t errsz)
+{
+    int fo = hx_tmpfile(), fe = hx_tmpfile(), status = -1;
+    pid_t pid;
+
+    if (fo == -1 || fe == -1)
+        goto out;
+    fflush(NULL);
+    pid = fork();
+    if (pid == -1)
+        goto out;
+    if (pid == 0) {
+        int in = open("/dev/null", O_RDONLY);
+        if (in == -1 || dup2(in, 0) == -1 || dup2(fo, 1) == -1 ||
+            dup2(fe, 2) == -1)
+            _exit(126);
+        execl(path, path, (char *)NULL);
+        _exit(127);
+    }
+    status = hx_wait(pid);
+    hx_slurp(fo, out, outsz);
+    hx_slurp(fe, err, errsz);
+out:
+    if (fo != -1)
+        close(fo);
+    if (fe != -1)
+        close(fe);
+    return status;
+}
+
+long hx_iters(long n)
+{
+    const char *m = getenv("HX_MEMCHECK");
+
+    if (m != NULL && strcmp(m, "1") == 0)
+        n /= 100;
+    return n > 0 ? n : 1;
+}
+
+char *hx_shm_name(char *buf, size_t size, const char *tag)
+{
+    const char *run = getenv("HX_RUN");
+
+    if (run != NULL)
+        snprintf(buf, size, "/shmlabs.%s.%s", run, tag);
+    else
+        snprintf(buf, size, "/shmlabs.u%lu.%s", (unsigned long)getuid(), tag);
+    return buf;
+}

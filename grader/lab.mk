@@ -1,0 +1,80 @@
+# lab.mk - the make rules every lab shares; each labs/NN-name/Makefile is
+# just "include ../../grader/lab.mk".
+#
+# Usage (inside labs/NN-name/, or with -f from anywhere):
+#   make check [T=test]     build, then run this lab's tests (or one test)
+#   make memcheck           build, then the Valgrind pass
+#   make [all]              build the test binary and the lab's programs
+#   make clean              remove this lab's build directory
+# Variables: LAB (NN-name; default: this directory's name), HANDIN_DIR (where
+# the handin files are; default: this lab's directory), OUT (build
+# directory; default build/check/LAB under the repository), SAN=1 (build
+# with AddressSanitizer and UBSan), CC.
+#
+# What a lab consists of comes from grader/suites/LAB/manifest: its handin
+# files (the only files ever taken from a submission) and which of them are
+# programs with a main(). The tests are grader/suites/LAB/suite.c; headers
+# come from labs/LAB/.
+
+ROOT := $(abspath $(dir $(lastword $(MAKEFILE_LIST)))..)
+LAB ?= $(notdir $(CURDIR))
+LABDIR := $(ROOT)/labs/$(LAB)
+SUITE := $(ROOT)/grader/suites/$(LAB)
+MANIFEST := $(SUITE)/manifest
+HANDIN_DIR ?= $(LABDIR)
+OUT ?= $(ROOT)/build/check$(if $(SAN),-san)/$(LAB)
+GRADE := $(ROOT)/build/grader/grade
+
+ifeq ($(wildcard $(MANIFEST)),)
+$(error lab '$(LAB)' has no $(MANIFEST))
+endif
+
+manifest = $(shell sed -n 's/^$(1)[[:space:]]\{1,\}//p' $(MANIFEST))
+HANDIN := $(call manifest,handin)
+PROGRAMS := $(call manifest,programs)
+LIBSRC := $(filter-out $(PROGRAMS:%=%.c),$(filter %.c,$(HANDIN)))
+
+CC ?= cc
+CFLAGS := -std=c11 -Wall -Wextra -Werror -O2 -g
+CPPFLAGS := -I$(LABDIR) -I$(ROOT)/grader/harness -MMD -MP
+ifdef SAN
+CFLAGS += -fsanitize=address,undefined -fno-sanitize-recover=all \
+          -fno-omit-frame-pointer
+LDFLAGS += -fsanitize=address,undefined
+endif
+CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
+CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
+HX_DEF := -DHX_LAB='"$(LAB)"'
+
+LIBOBJ := $(LIBSRC:%.c=$(OUT)/u/%.o)
+TESTOBJ := $(OUT)/s/suite.o $(OUT)/h/hx.o $(OUT)/h/probe.o
+
+.PHONY: all check memcheck clean
+all: $(OUT)/test $(PROGRAMS:%=$(OUT)/%)
+
+$(OUT)/test: $(TESTOBJ) $(LIBOBJ)
+	$(CC) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS)
+
+$(PROGRAMS:%=$(OUT)/%): $(OUT)/%: $(OUT)/u/%.o $(LIBOBJ)
+	$(CC) $(LDFLAGS) -o $@ $^ -pthread
+
+$(OUT)/u/%.o: $(HANDIN_DIR)/%.c | $(OUT)/u
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(OUT)/s/%.o: $(SUITE)/%.c | $(OUT)/s
+	$(CC) $(CPPFLAGS) $(HX_DEF) $(CHECK_CFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(OUT)/h/%.o: $(ROOT)/grader/harness/%.c | $(OUT)/h
+	$(CC) $(CPPFLAGS) $(HX_DEF) $(CHECK_CFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(OUT)/u $(OUT)/s $(OUT)/h:
+	mkdir -p $@
+
+check memcheck:
+	@$(MAKE) -s --no-print-directory -C $(ROOT) grader
+	@$(GRADE) --$@ --lab $(LAB) --handin $(HANDIN_DIR) $(if $(T),--only $(T))
+
+clean:
+	rm -rf $(OUT)
+
+-include $(wildcard $(OUT)/*/*.d)

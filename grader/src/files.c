@@ -1,0 +1,179 @@
+/* files.c - small file helpers: read, excerpt, safe copy, mkdir -p, rm -rf. */
+#define _GNU_SOURCE
+#include "grade.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+char *str_printf(const char *fmt, ...)
+{
+    va_list ap;
+    char *s;
+
+    va_start(ap, fmt);
+    if (vasprintf(&s, fmt, ap) == -1)
+        s = NULL;
+    va_end(ap);
+    return s;
+}
+
+/* Read at most max bytes of path into a '\0'-terminated malloc'd buffer.
+ * Returns it (and its length in *len if len is not NULL), or NULL with
+ * errno set. */
+char *file_read(const char *path, size_t max, size_t *len)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    char *buf = NULL;
+    size_t n = 0;
+    int err = 0;
+
+    if (fd == -1)
+        return NULL;
+    buf = malloc(max + 1);
+    if (buf == NULL) {
+        err = errno;
+        goto out;
+    }
+    while (n < max) {
+        ssize_t r = read(fd, buf + n, max - n);
+        if (r == -1 && errno == EINTR)
+            continue;
+        if (r == -1) {
+            err = errno;
+            free(buf);
+            buf = NULL;
+            goto out;
+        }
+        if (r == 0)
+            break;
+        n += (size_t)r;
+    }
+    buf[n] = '\0';
+    if (len != NULL)
+        *len = n;
+out:
+    close(fd);
+    if (err)
+        errno = err;
+    return buf;
+}
+
+/* The first max_lines lines (at most max_bytes) of a text file, with
+ * non-printing bytes replaced by '?', and a note if it was cut. Returns a
+ * malloc'd string ("" if the file is missing) or NULL. */
+char *file_excerpt(const char *path, size_t max_bytes, int max_lines)
+{
+    size_t len = 0, total;
+    char *buf = file_read(path, max_bytes, &len), *s;
+    struct stat st;
+    int lines = 0;
+
+    if (buf == NULL)
+        return strdup("");
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)buf[i];
+        if (c == '\n' && ++lines == max_lines) {
+            buf[i + 1] = '\0';
+            break;
+        }
+        if ((c < 32 && c != '\n' && c != '\t') || c == 127)
+            buf[i] = '?';
+    }
+    total = stat(path, &st) == 0 ? (size_t)st.st_size : len;
+    if (strlen(buf) < total) {
+        s = str_printf("%s[... %zu more bytes in %s]\n", buf,
+                       total - strlen(buf), path);
+        free(buf);
+        return s;
+    }
+    return buf;
+}
+
+/* Copy the regular file `from` (not a link, at most max bytes) to `to`.
+ * Returns 0, or -1 with errno set (ELOOP for a link, EFBIG if too big,
+ * EINVAL if not a regular file). */
+int file_copy_safe(const char *from, const char *to, size_t max)
+{
+    int in = open(from, O_RDONLY | O_NOFOLLOW | O_CLOEXEC), out = -1;
+    int rc = -1, err = 0;
+    struct stat st;
+    char buf[8192];
+
+    if (in == -1)
+        return -1;
+    if (fstat(in, &st) == -1) {
+        err = errno;
+        goto out;
+    }
+    if (!S_ISREG(st.st_mode) || (size_t)st.st_size > max) {
+        err = S_ISREG(st.st_mode) ? EFBIG : EINVAL;
+        goto out;
+    }
+    out = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (out == -1) {
+        err = errno;
+        goto out;
+    }
+    for (;;) {
+        ssize_t n = read(in, buf, sizeof buf);
+        if (n == 0)
+            break;
+        if (n == -1 || write(out, buf, (size_t)n) != n) {
+            err = n == -1 ? errno : EIO;
+            goto out;
+        }
+    }
+    rc = 0;
+out:
+    close(in);
+    if (out != -1 && close(out) == -1 && rc == 0) {
+        err = errno;
+        rc = -1;
+    }
+    if (rc == -1)
+        errno = err;
+    return rc;
+}
+
+/* mkdir -p. Returns 0, or -1 with errno set. */
+int dir_make(const char *path)
+{
+    char buf[4096];
+
+    if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    for (char *p = buf + 1; *p != '\0'; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(buf, 0755) == -1 && errno != EEXIST)
+            return -1;
+        *p = '/';
+    }
+    return mkdir(buf, 0755) == -1 && errno != EEXIST ? -1 : 0;
+}
+
+static int remove_one(const char *path, const struct stat *st, int flag,
+                      struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    return remove(path) == -1 && errno != ENOENT ? -1 : 0;
+}
+
+/* rm -rf, never following links. Returns 0, or -1 with errno set. */
+int dir_remove(const char *path)
+{
+    int rc = nftw(path, remove_one, 16, FTW_DEPTH | FTW_PHYS);
+    return rc == -1 && errno == ENOENT ? 0 : rc;
+}

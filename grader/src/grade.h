@@ -1,0 +1,100 @@
+/* grade.h - what the grader knows about labs, tests and their results. */
+#ifndef GRADE_H
+#define GRADE_H
+
+#include <stddef.h>
+
+#define MAX_HANDIN 8
+#define NAME_MAX_ 64
+
+/* A lab's grader/suites/LAB/manifest. */
+struct manifest {
+    char lab[NAME_MAX_];                /* "01-mmap" */
+    char title[128];                    /* "mmap of /dev/zero" */
+    char handin[MAX_HANDIN][NAME_MAX_]; /* the only files taken from a submission */
+    int nhandin;
+    int points;                         /* unit-test points, all tests */
+    int memcheck;                       /* points for the Valgrind pass */
+    double test_timeout;                /* seconds per test, before scaling */
+    double run_timeout;                 /* seconds for the whole test binary */
+};
+
+/* One test's verdict. */
+struct test {
+    char name[NAME_MAX_];
+    char part[128];                     /* "1. Map a page" */
+    char section[32];                   /* handout section, "§2" */
+    char verdict[8];                    /* pass, fail, error, early */
+    char where[128];                    /* file:line of the last check */
+    int points, earned;
+    char *msg;                          /* what went wrong; "" if passed */
+};
+
+enum lab_state {
+    LAB_RAN,            /* tests ran; see tests[] */
+    LAB_MISSING,        /* a handin file is missing or unsafe */
+    LAB_NOBUILD,        /* the submission did not compile */
+    LAB_BROKEN,         /* the test binary gave no usable results */
+    LAB_INFRA,          /* the grader itself failed: no grade */
+};
+
+/* Everything graded about one lab. */
+struct lab {
+    struct manifest m;
+    enum lab_state state;
+    char *note;                         /* why the state is not LAB_RAN */
+    struct test *tests;
+    int ntests;
+    int mc_ran, mc_earned;              /* Valgrind pass: run? points */
+    char *mc_note;                      /* its verdict and report excerpt */
+    double secs;                        /* time spent grading the lab */
+};
+
+/* How a run of the grader was asked to work. */
+struct opts {
+    const char *root;                   /* the trusted tree */
+    const char *src;                    /* tree laid out like labs/ */
+    const char *handin;                 /* --check/--memcheck: one lab's dir */
+    const char *only;                   /* --check: one test */
+    const char *results;                /* Gradescope results.json path */
+    const char *expect;                 /* --expect-fail list, or NULL */
+    int mode;                           /* 'g' grade, 'c' check, 'm' memcheck */
+    int no_memcheck;                    /* skip the Valgrind pass */
+    int keep;                           /* keep the build directory */
+    double scale;                       /* CK_TIMEOUT_MULTIPLIER */
+    char run_id[32];                    /* prefix of this run's /dev/shm names */
+};
+
+/* manifest.c */
+int manifest_load(const char *root, const char *lab, struct manifest *m);
+int manifest_find(const char *root, const char *want, char labs[][NAME_MAX_],
+                  int max);
+
+/* files.c */
+char *file_read(const char *path, size_t max, size_t *len);
+char *file_excerpt(const char *path, size_t max_bytes, int max_lines);
+int file_copy_safe(const char *from, const char *to, size_t max);
+int dir_make(const char *path);
+int dir_remove(const char *path);
+char *str_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* lab.c */
+int lab_grade(const struct opts *o, const char *work, const char *name,
+              struct lab *lab);
+void lab_free(struct lab *lab);
+int lab_score(const struct lab *lab);
+int lab_max(const struct lab *lab);
+
+/* results.c */
+int results_parse(const char *path, struct lab *lab);
+
+/* memcheck.c */
+int memcheck_run(const struct opts *o, const char *out, struct lab *lab,
+                 char *const env[]);
+
+/* report.c */
+void report_text(const struct opts *o, const struct lab *labs, int n);
+int report_json(const char *path, const struct lab *labs, int n, double secs);
+int report_expect(const char *expect, const struct lab *labs, int n);
+
+#endif

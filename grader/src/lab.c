@@ -1,0 +1,264 @@
+/* lab.c - grade one lab: take its handin files, build, test, memcheck.
+ *
+ * grade mode:  WORK/LAB/handin  <- only the manifest's files, copied safely
+ *              WORK/LAB/out     <- fresh build and every log
+ * check modes: build/check/TREE/LAB, rebuilt incrementally from the
+ *              handin directory in place (the student's fast path).
+ * Each step runs under run_bounded(); whatever it does, the lab ends with
+ * a state and a note, and the next lab is graded.
+ */
+#define _GNU_SOURCE
+#include "grade.h"
+#include "run.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define HANDIN_MAX (256 << 10)          /* bytes per handin file */
+
+enum { E_PATH, E_HOME, E_TMP, E_RESULTS, E_RUN, E_TIMEOUT, E_SCALE, E_FORK,
+       E_CC, E_SAN, E_LANG, E_N };
+
+/* The environment every command of a lab gets: nothing inherited but CC
+ * and SAN (how to build), so a student's shell cannot change a grade. */
+static void env_build(const struct opts *o, const char *out, const struct lab *l,
+                      char *env[E_N + 1])
+{
+    const char *cc = getenv("CC"), *san = getenv("SAN");
+
+    env[E_PATH] = strdup("PATH=/usr/local/bin:/usr/bin:/bin");
+    env[E_HOME] = str_printf("HOME=%s", out);
+    env[E_TMP] = str_printf("TMPDIR=%s/tmp", out);
+    env[E_RESULTS] = str_printf("HX_RESULTS=%s/results", out);
+    env[E_RUN] = str_printf("HX_RUN=%s", o->run_id);
+    env[E_TIMEOUT] = str_printf("HX_TEST_TIMEOUT=%g", l->m.test_timeout);
+    env[E_SCALE] = str_printf("CK_TIMEOUT_MULTIPLIER=%g", o->scale);
+    env[E_FORK] = strdup("CK_FORK=yes");
+    env[E_CC] = str_printf("CC=%s", cc && *cc ? cc : "cc");
+    env[E_SAN] = str_printf("SAN=%s", san && *san == '1' ? "1" : "");
+    env[E_LANG] = strdup("LC_ALL=C");
+    env[E_N] = NULL;
+}
+
+static void env_free(char *env[E_N + 1])
+{
+    for (int i = 0; i < E_N; i++)
+        free(env[i]);
+}
+
+/* Copy the manifest's handin files from SRC/LAB into dir. Returns 0, or -1
+ * with a note saying which file is missing or unsafe. */
+static int stage(const struct opts *o, const char *dir, struct lab *l)
+{
+    for (int i = 0; i < l->m.nhandin; i++) {
+        char *from = str_printf("%s/%s/%s", o->src, l->m.lab, l->m.handin[i]);
+        char *to = str_printf("%s/%s", dir, l->m.handin[i]);
+        int rc = from && to ? file_copy_safe(from, to, HANDIN_MAX) : -1;
+        if (rc == -1)
+            l->note = str_printf("cannot take %s: %s%s", from ? from : "?",
+                                 strerror(errno),
+                                 errno == ELOOP ? " (links are not accepted)" :
+                                 errno == EFBIG ? " (larger than 256 KiB)" : "");
+        free(from);
+        free(to);
+        if (rc == -1)
+            return -1;
+    }
+    return 0;
+}
+
+/* Remove this run's objects from /dev/shm, whatever the code left. */
+static void shm_sweep(const char *run_id)
+{
+    char a[64], b[64];
+    DIR *d = opendir("/dev/shm");
+    struct dirent *e;
+
+    if (d == NULL)
+        return;
+    snprintf(a, sizeof a, "shmlabs.%s.", run_id);
+    snprintf(b, sizeof b, "sem.shmlabs.%s.", run_id);
+    while ((e = readdir(d)) != NULL)
+        if (strncmp(e->d_name, a, strlen(a)) == 0 ||
+            strncmp(e->d_name, b, strlen(b)) == 0)
+            unlinkat(dirfd(d), e->d_name, 0);
+    closedir(d);
+}
+
+/* make all. Returns 0 if it built; else sets LAB_NOBUILD and a note. */
+static int build(const struct opts *o, const char *handin, const char *out,
+                 struct lab *l, char *const env[])
+{
+    char *mk = str_printf("%s/grader/lab.mk", o->root);
+    char *a_lab = str_printf("LAB=%s", l->m.lab);
+    char *a_in = str_printf("HANDIN_DIR=%s", handin);
+    char *a_out = str_printf("OUT=%s", out);
+    char *log = str_printf("%s/build.log", out);
+    char *argv[] = { "make", "-s", "--no-print-directory", "-f", mk, a_lab,
+                     a_in, a_out, "all", NULL };
+    struct limits lim = { 120 * o->scale, 300, 0, 64, 0 };
+    struct outcome oc;
+    char why[128];
+    int rc = -1;
+
+    if (mk && a_lab && a_in && a_out && log &&
+        run_bounded(argv, out, env, log, &lim, &oc) == 0 &&
+        !oc.timed_out && WIFEXITED(oc.status) && WEXITSTATUS(oc.status) == 0) {
+        rc = 0;
+    } else {
+        char *ex = log ? file_excerpt(log, 4096, 40) : NULL;
+        l->state = LAB_NOBUILD;
+        l->note = str_printf("the lab did not compile (make %s):\n%s",
+                             run_describe(&oc, why, sizeof why), ex ? ex : "");
+        free(ex);
+    }
+    free(mk);
+    free(a_lab);
+    free(a_in);
+    free(a_out);
+    free(log);
+    return rc;
+}
+
+/* Run the test binary and read its verdicts. Returns 0 if it gave them. */
+static int test(const struct opts *o, const char *out, struct lab *l,
+                char *const env[])
+{
+    char *bin = str_printf("%s/test", out), *log = str_printf("%s/test.log", out);
+    char *results = str_printf("%s/results", out);
+    char *argv[] = { bin, (char *)o->only, NULL };
+    int san = getenv("SAN") && *getenv("SAN") == '1';
+    struct limits lim = { l->m.run_timeout * o->scale,
+                          (long)(l->m.run_timeout * o->scale) + 1,
+                          san ? 0 : 4096, 64, 256 };
+    struct outcome oc;
+    char why[128];
+    int rc = -1, points = 0;
+
+    if (!bin || !log || !results)
+        goto out;
+    remove(results);
+    if (run_bounded(argv, out, env, log, &lim, &oc) == 0 &&
+        results_parse(results, l) == 0) {
+        for (int i = 0; i < l->ntests; i++)
+            points += l->tests[i].points;
+        rc = o->only || points == l->m.points ? 0 : -1;
+        if (rc == -1)
+            l->note = str_printf("the suite declares %d points, the manifest %d:"
+                                 " fix grader/suites/%s", points, l->m.points,
+                                 l->m.lab);
+    } else {
+        char *ex = file_excerpt(log, 2048, 20);
+        l->note = str_printf("the test program gave no verdicts (%s); its "
+                             "output:\n%s", run_describe(&oc, why, sizeof why),
+                             ex ? ex : "");
+        free(ex);
+    }
+    if (rc == -1)
+        l->state = LAB_BROKEN;
+out:
+    free(bin);
+    free(log);
+    free(results);
+    return rc;
+}
+
+static int all_passed(const struct lab *l)
+{
+    for (int i = 0; i < l->ntests; i++)
+        if (l->tests[i].earned != l->tests[i].points)
+            return 0;
+    return l->ntests > 0;
+}
+
+/* Where a lab is built: fresh under work, or build/check/TREE/LAB. */
+static char *out_dir(const struct opts *o, const char *work, const char *lab)
+{
+    char tree[4096];
+
+    if (o->mode == 'g')
+        return str_printf("%s/%s/out", work, lab);
+    snprintf(tree, sizeof tree, "%s", o->handin);
+    return str_printf("%s/build/check/%s/%s", o->root, basename(dirname(tree)), lab);
+}
+
+int lab_grade(const struct opts *o, const char *work, const char *name,
+              struct lab *l)
+{
+    char *out = out_dir(o, work, name), *handin = NULL, *tmp = NULL;
+    char *env[E_N + 1] = { NULL };
+    int rc = -1;
+
+    memset(l, 0, sizeof *l);
+    if (manifest_load(o->root, name, &l->m) == -1) {
+        l->note = str_printf("cannot read grader/suites/%s/manifest: %m", name);
+        goto out;
+    }
+    handin = o->mode == 'g' ? str_printf("%s/%s/handin", work, name)
+                            : strdup(o->handin);
+    tmp = str_printf("%s/tmp", out);
+    if (!out || !handin || !tmp || dir_make(handin) == -1 || dir_make(tmp) == -1) {
+        l->note = str_printf("cannot make the build directory %s: %m", out);
+        goto out;
+    }
+    env_build(o, out, l, env);
+    rc = 0;
+    if (o->mode == 'g' && stage(o, handin, l) == -1)
+        l->state = LAB_MISSING;
+    else if (build(o, handin, out, l, env) == 0 && o->mode != 'm' &&
+             test(o, out, l, env) == 0)
+        l->state = LAB_RAN;
+    if (l->state == LAB_RAN) {
+        int mc = o->mode == 'm' || (o->mode == 'g' && !o->no_memcheck &&
+                                    l->m.memcheck > 0 && all_passed(l));
+        if (mc && memcheck_run(o, out, l, env) == -1)
+            rc = -1;
+        if (!mc && l->m.memcheck > 0 && !o->no_memcheck)
+            l->mc_note = strdup(o->mode == 'c'
+                ? "not run by make check: make memcheck LAB=NN runs it"
+                : "earned only when every test above passes");
+    }
+    shm_sweep(o->run_id);
+out:
+    if (rc == -1 && l->state == LAB_RAN)
+        l->state = LAB_INFRA;
+    env_free(env);
+    free(out);
+    free(handin);
+    free(tmp);
+    return rc;
+}
+
+void lab_free(struct lab *l)
+{
+    for (int i = 0; i < l->ntests; i++)
+        free(l->tests[i].msg);
+    free(l->tests);
+    free(l->note);
+    free(l->mc_note);
+    l->tests = NULL;
+    l->note = l->mc_note = NULL;
+    l->ntests = 0;
+}
+
+int lab_score(const struct lab *l)
+{
+    int s = l->mc_earned;
+
+    if (l->state != LAB_RAN)
+        return 0;
+    for (int i = 0; i < l->ntests; i++)
+        s += l->tests[i].earned;
+    return s;
+}
+
+int lab_max(const struct lab *l)
+{
+    return l->m.points + l->m.memcheck;
+}

@@ -1,0 +1,161 @@
+/* memcheck.c - the Valgrind pass of a lab: run its tests under memcheck
+ * and judge every report.
+ *
+ * The tests run in one process (CK_FORK=no) with loops scaled down
+ * (HX_MEMCHECK=1). Programs the tests exec are followed and judged too;
+ * processes the tests fork are not logged (--child-silent-after-fork), so
+ * a child's inherited descriptors are never mistaken for leaks. A report
+ * is clean with no errors (memory errors, definite or possible leaks) and
+ * no descriptor left open that the process opened itself.
+ */
+#define _GNU_SOURCE
+#include "grade.h"
+#include "run.h"
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Judge one Valgrind log. Returns 1 if clean; otherwise 0 and appends an
+ * excerpt (without Valgrind's "==PID== " prefixes) to *note. */
+static int judge_log(const char *path, char **note)
+{
+    char *log = file_read(path, 1 << 20, NULL), *line, *save = NULL;
+    char excerpt[4096] = "";
+    int errors = -1, fds = 0, lines = 0, skip = 0;
+    size_t used = 0;
+
+    if (log == NULL)
+        return 0;
+    for (line = strtok_r(log, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        char *text = strstr(line, "== ");
+        int fd;
+        text = text ? text + 3 : line;
+        if (sscanf(text, "ERROR SUMMARY: %d", &errors) == 1)
+            continue;
+        if (sscanf(text, "Open file descriptor %d", &fd) == 1) {
+            skip = fd < 3;              /* judged on the next line */
+            fds += !skip;
+        } else if (strstr(text, "<inherited from parent>") && fds > 0 && !skip) {
+            fds--;                      /* not opened by this process */
+            skip = 1;
+        }
+        if (lines++ >= 6 && lines < 60 && used < sizeof excerpt - 200)
+            used += (size_t)snprintf(excerpt + used, sizeof excerpt - used,
+                                     "%s\n", text);
+    }
+    free(log);
+    if (errors == 0 && fds == 0)
+        return 1;
+    char *n = str_printf("%s%s: %s%d error(s), %d descriptor(s) left open\n%s",
+                         *note ? *note : "", path,
+                         errors < 0 ? "no summary (killed?), " : "",
+                         errors < 0 ? 0 : errors, fds, excerpt);
+    free(*note);
+    *note = n;
+    return 0;
+}
+
+/* Judge every log in dir. Returns 1 if all are clean (and there is one). */
+static int judge_logs(const char *dir, char **note)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    int clean = 1, n = 0;
+
+    if (d == NULL)
+        return 0;
+    while ((e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.')
+            continue;
+        char *path = str_printf("%s/%s", dir, e->d_name);
+        if (path == NULL)
+            continue;
+        clean &= judge_log(path, note);
+        n++;
+        free(path);
+    }
+    closedir(d);
+    return clean && n > 0;
+}
+
+/* env for the memcheck run: the lab's, with the results file, one process
+ * for every test, and loops scaled down. Entries point into env or into
+ * the two strings given. */
+static void memcheck_env(char *const env[], char *results, char *mcenv[],
+                         int max)
+{
+    int n = 0;
+
+    for (int i = 0; env[i] != NULL && n < max - 4; i++)
+        if (strncmp(env[i], "HX_RESULTS=", 11) != 0 &&
+            strncmp(env[i], "CK_FORK=", 8) != 0)
+            mcenv[n++] = env[i];
+    mcenv[n++] = results;
+    mcenv[n++] = "CK_FORK=no";
+    mcenv[n++] = "HX_MEMCHECK=1";
+    mcenv[n] = NULL;
+}
+
+int memcheck_run(const struct opts *o, const char *out, struct lab *lab,
+                 char *const env[])
+{
+    char *vgdir = str_printf("%s/valgrind", out);
+    char *logopt = str_printf("--log-file=%s/valgrind/%%p.log", out);
+    char *results = str_printf("%s/memcheck.results", out);
+    char *resenv = str_printf("HX_RESULTS=%s", results);
+    char *mcenv[32];
+    char *log = str_printf("%s/memcheck.log", out);
+    char *test = str_printf("%s/test", out);
+    char *argv[] = { "valgrind", "--leak-check=full",
+        "--errors-for-leak-kinds=definite,possible",
+        "--show-leak-kinds=definite,possible", "--track-fds=yes",
+        "--trace-children=yes", "--child-silent-after-fork=yes",
+        "--error-exitcode=99", logopt, test, NULL };
+    struct limits lim = { 3 * lab->m.run_timeout * o->scale, 0, 0, 64, 0 };
+    struct lab mc = { .m = lab->m };
+    struct outcome oc;
+    char why[128];
+    int rc = -1, clean = 0, passed = 0;
+
+    if (!vgdir || !logopt || !results || !resenv || !log || !test)
+        goto out;
+    memcheck_env(env, resenv, mcenv, 32);
+    dir_remove(vgdir);
+    remove(results);
+    if (dir_make(vgdir) == -1)
+        goto out;
+    if (run_bounded(argv, out, mcenv, log, &lim, &oc) == -1) {
+        lab->mc_note = str_printf("could not start valgrind: %m");
+        goto out;
+    }
+    lab->mc_ran = 1;
+    if (results_parse(results, &mc) == 0) {
+        passed = mc.ntests > 0;
+        for (int i = 0; i < mc.ntests; i++)
+            passed &= mc.tests[i].earned == mc.tests[i].points;
+    }
+    clean = judge_logs(vgdir, &lab->mc_note);
+    if (passed && clean) {
+        lab->mc_earned = lab->m.memcheck;
+        free(lab->mc_note);
+        lab->mc_note = strdup("");
+    } else if (!passed) {
+        char *n = str_printf("under Valgrind the tests did not all pass (%s)\n%s",
+                             run_describe(&oc, why, sizeof why),
+                             lab->mc_note ? lab->mc_note : "");
+        free(lab->mc_note);
+        lab->mc_note = n;
+    }
+    rc = 0;
+out:
+    lab_free(&mc);
+    free(vgdir);
+    free(logopt);
+    free(results);
+    free(resenv);
+    free(log);
+    free(test);
+    return rc;
+}

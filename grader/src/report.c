@@ -1,0 +1,240 @@
+/* report.c - what a grading run tells people and tools: the text table,
+ * Gradescope's results.json, and the self-test's expectation check.
+ */
+#define _GNU_SOURCE
+#include "grade.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define WIDTH 64
+
+/* "  PASS  name ........ 2/2" */
+static void row(const char *tag, const char *name, int earned, int max)
+{
+    int pad = WIDTH - 8 - (int)strlen(name);
+    printf("  %-5s %s %*d/%d\n", tag, name, pad > 0 ? pad : 1, earned, max);
+}
+
+/* Print text indented by 8, one line at a time. */
+static void indented(const char *text)
+{
+    while (text && *text) {
+        int n = (int)strcspn(text, "\n");
+        printf("        %.*s\n", n, text);
+        text += n + (text[n] == '\n');
+    }
+}
+
+static const char *tag_of(const struct test *t)
+{
+    if (strcmp(t->verdict, "pass") == 0)
+        return "PASS";
+    return strcmp(t->verdict, "fail") == 0 ? "FAIL" : "ERROR";
+}
+
+/* How to rerun a test by hand, for the first failure of a lab. */
+static void rerun_hint(const struct opts *o, const struct lab *l, const char *t)
+{
+    char lab[3] = { l->m.lab[0], l->m.lab[1], '\0' };
+
+    if (o->mode == 'g')
+        printf("  rerun: make check LAB=%s%s%s%s%s\n", lab,
+               strcmp(o->src, "labs") ? " SRC=" : "",
+               strcmp(o->src, "labs") ? o->src : "", t ? " T=" : "", t ? t : "");
+    else if (t)
+        printf("  debug: cd build/check/*/%s && CK_FORK=no gdb --args ./test %s\n",
+               l->m.lab, t);
+}
+
+/* path without the tree's own prefix. */
+static const char *relative(const struct opts *o, const char *path)
+{
+    size_t n = strlen(o->root);
+
+    return strncmp(path, o->root, n) == 0 && path[n] == '/' ? path + n + 1 : path;
+}
+
+/* What a lab that gave no verdicts is called in reports. */
+static const char *state_name(enum lab_state s)
+{
+    return s == LAB_MISSING ? "handin" : s == LAB_NOBUILD ? "build" :
+           s == LAB_BROKEN ? "tests" : "grader";
+}
+
+static void report_lab(const struct opts *o, const struct lab *l)
+{
+    const char *part = "", *first = NULL;
+
+    printf("\n%s  %s\n", l->m.lab, l->m.title);
+    if (l->state != LAB_RAN) {
+        row("ERROR", state_name(l->state), 0, lab_max(l));
+        indented(l->note);
+    }
+    for (int i = 0; l->state == LAB_RAN && i < l->ntests; i++) {
+        const struct test *t = &l->tests[i];
+        if (strcmp(part, t->part) != 0)
+            printf(" %s\n", part = t->part);
+        row(tag_of(t), t->name, t->earned, t->points);
+        if (t->earned == t->points)
+            continue;
+        first = first ? first : t->name;
+        indented(t->msg);
+        printf("        (%s; read handouts/%s.md %s)\n", relative(o, t->where),
+               l->m.lab, t->section);
+    }
+    if (l->m.memcheck > 0 && (o->mode == 'm' || (l->state == LAB_RAN && !o->only))) {
+        printf(" Valgrind\n");
+        row(l->mc_ran ? (l->mc_earned ? "PASS" : "FAIL") : "SKIP", "memcheck",
+            l->mc_earned, l->m.memcheck);
+        indented(l->mc_note);
+    }
+    if (o->mode != 'm')
+        printf("  %-*s %d/%d\n", WIDTH - 3, "total", lab_score(l), lab_max(l));
+    if (first || l->state != LAB_RAN)
+        rerun_hint(o, l, first);
+}
+
+void report_text(const struct opts *o, const struct lab *labs, int n)
+{
+    int score = 0, max = 0;
+
+    for (int i = 0; i < n; i++) {
+        report_lab(o, &labs[i]);
+        score += lab_score(&labs[i]);
+        max += lab_max(&labs[i]);
+    }
+    if (o->mode == 'g')
+        printf("\n%-*s %d/%d\n", WIDTH - 1, "TOTAL", score, max);
+}
+
+/* Write s as a JSON string: control bytes escaped, invalid UTF-8 replaced
+ * by U+FFFD, so that whatever a submission printed stays valid JSON. */
+static void json_str(FILE *f, const char *s)
+{
+    const unsigned char *p = (const unsigned char *)(s ? s : "");
+
+    fputc('"', f);
+    while (*p) {
+        int len = *p < 0x80 ? 1 : (*p >> 5) == 6 ? 2 : (*p >> 4) == 14 ? 3
+                : (*p >> 3) == 30 ? 4 : 0;
+        int ok = len > 0;
+        for (int k = 1; ok && k < len; k++)
+            ok = (p[k] & 0xc0) == 0x80;
+        if (!ok) {
+            fputs("\\ufffd", f);
+            p++;
+        } else if (*p == '"' || *p == '\\') {
+            fprintf(f, "\\%c", *p++);
+        } else if (*p < 0x20) {
+            fprintf(f, "\\u%04x", *p++);
+        } else {
+            fwrite(p, 1, (size_t)len, f);
+            p += len;
+        }
+    }
+    fputc('"', f);
+}
+
+static void json_test(FILE *f, int *first, const char *name, int score,
+                      int max, const char *output)
+{
+    fprintf(f, "%s\n    {\"name\": ", *first ? "" : ",");
+    json_str(f, name);
+    fprintf(f, ", \"score\": %d, \"max_score\": %d, \"status\": \"%s\", "
+            "\"visibility\": \"visible\", \"output\": ",
+            score, max, score == max ? "passed" : "failed");
+    json_str(f, output);
+    fputc('}', f);
+    *first = 0;
+}
+
+static void json_lab(FILE *f, int *first, const struct lab *l)
+{
+    char name[512];
+
+    if (l->state != LAB_RAN) {
+        snprintf(name, sizeof name, "%s: %s", l->m.lab, state_name(l->state));
+        json_test(f, first, name, 0, lab_max(l), l->note);
+        return;
+    }
+    for (int i = 0; i < l->ntests; i++) {
+        const struct test *t = &l->tests[i];
+        char *out = t->earned == t->points ? strdup("") :
+            str_printf("%s\n(%s; read handouts/%s.md %s)", t->msg, t->where,
+                       l->m.lab, t->section);
+        snprintf(name, sizeof name, "%s: %s: %s", l->m.lab, t->part, t->name);
+        json_test(f, first, name, t->earned, t->points, out);
+        free(out);
+    }
+    if (l->m.memcheck > 0) {
+        snprintf(name, sizeof name, "%s: Valgrind: memcheck", l->m.lab);
+        json_test(f, first, name, l->mc_earned, l->m.memcheck, l->mc_note);
+    }
+}
+
+int report_json(const char *path, const struct lab *labs, int n, double secs)
+{
+    FILE *f = fopen(path, "we");
+    int score = 0, max = 0, first = 1;
+
+    if (f == NULL)
+        return -1;
+    for (int i = 0; i < n; i++) {
+        score += lab_score(&labs[i]);
+        max += lab_max(&labs[i]);
+    }
+    fprintf(f, "{\n  \"score\": %d,\n  \"execution_time\": %.0f,\n"
+            "  \"output\": \"shm-labs: %d/%d\",\n  \"visibility\": \"visible\","
+            "\n  \"tests\": [", score, secs, score, max);
+    for (int i = 0; i < n; i++)
+        json_lab(f, &first, &labs[i]);
+    fprintf(f, "\n  ]\n}\n");
+    return fclose(f) == EOF ? -1 : 0;
+}
+
+/* Whether name is in the space- or comma-separated list. */
+static int listed(const char *list, const char *name)
+{
+    size_t n = strlen(name);
+
+    for (const char *p = list; (p = strstr(p, name)) != NULL; p += n)
+        if ((p == list || strchr(" ,", p[-1])) && strchr(" ,", p[n]))
+            return 1;
+    return 0;
+}
+
+/* Compare one failing-or-passing item with the expectation. */
+static int expect_one(const char *expect, const char *lab, const char *name,
+                      int failed)
+{
+    int want = strcmp(expect, "*") == 0 || listed(expect, name);
+
+    if (want == failed)
+        return 0;
+    printf("expect: %s: %s %s, expected it to %s\n", lab, name,
+           failed ? "lost points" : "passed", want ? "lose points" : "pass");
+    return -1;
+}
+
+int report_expect(const char *expect, const struct lab *labs, int n)
+{
+    int rc = 0;
+
+    for (int i = 0; i < n; i++) {
+        const struct lab *l = &labs[i];
+        if (l->state != LAB_RAN) {
+            rc |= expect_one(expect, l->m.lab, state_name(l->state), 1);
+            continue;
+        }
+        for (int k = 0; k < l->ntests; k++)
+            rc |= expect_one(expect, l->m.lab, l->tests[k].name,
+                             l->tests[k].earned < l->tests[k].points);
+        if (l->m.memcheck > 0)
+            rc |= expect_one(expect, l->m.lab, "memcheck",
+                             l->mc_earned < l->m.memcheck);
+    }
+    return rc;
+}

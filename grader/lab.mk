@@ -22,7 +22,7 @@ LABDIR := $(ROOT)/labs/$(LAB)
 SUITE := $(ROOT)/grader/suites/$(LAB)
 MANIFEST := $(SUITE)/manifest
 HANDIN_DIR ?= $(LABDIR)
-OUT ?= $(ROOT)/build/check$(if $(SAN),-san)/$(LAB)
+OUT ?= $(ROOT)/build/check$(if $(SAN),-san)/$(notdir $(patsubst %/,%,$(dir $(HANDIN_DIR))))/$(LAB)
 GRADE := $(ROOT)/build/grader/grade
 
 ifeq ($(wildcard $(MANIFEST)),)

@@ -184,8 +184,11 @@ static char *out_dir(const struct opts *o, const char *work, const char *lab)
 
     if (o->mode == 'g')
         return str_printf("%s/%s/out", work, lab);
+    const char *san = getenv("SAN");
+
     snprintf(tree, sizeof tree, "%s", o->handin);
-    return str_printf("%s/build/check/%s/%s", o->root, basename(dirname(tree)), lab);
+    return str_printf("%s/build/check%s/%s/%s", o->root,
+                      san && *san == '1' ? "-san" : "", basename(dirname(tree)), lab);
 }
 
 int lab_grade(const struct opts *o, const char *work, const char *name,

@@ -39,15 +39,15 @@ static void usage(void)
 }
 
 /* The tree this binary belongs to: build/grader/grade -> ../../.. */
-static char *find_root(void)
+static const char *find_root(void)
 {
-    char exe[4096];
+    static char exe[4096];
     ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
 
     if (n <= 0)
         return NULL;
     exe[n] = '\0';
-    return strdup(dirname(dirname(dirname(exe))));
+    return dirname(dirname(dirname(exe)));
 }
 
 static void parse(int argc, char **argv, struct opts *o, const char **lab)
@@ -77,6 +77,10 @@ static void parse(int argc, char **argv, struct opts *o, const char **lab)
     }
     if (optind != argc || (o->mode != 'g' && (!*lab || !o->handin)))
         usage();
+    if (o->handin && (o->handin = realpath(o->handin, NULL)) == NULL) {
+        perror("grade: --handin");
+        exit(2);
+    }
 }
 
 static double seconds(void)
@@ -153,5 +157,6 @@ int main(int argc, char **argv)
     if (work && !o.keep)
         dir_remove(work);
     free(work);
+    free((char *)o.handin);
     return infra ? 2 : rc;
 }

@@ -99,7 +99,7 @@ int manifest_find(const char *root, const char *want, char labs[][NAME_MAX_],
             continue;
         if (want != NULL && strncmp(e->d_name, want, strlen(want)) != 0)
             continue;
-        snprintf(labs[n++], NAME_MAX_, "%s", e->d_name);
+        memcpy(labs[n++], e->d_name, strlen(e->d_name) + 1);
     }
     closedir(d);
     qsort(labs, (size_t)n, NAME_MAX_, by_name);

@@ -13,11 +13,12 @@ GRADER_SRC := $(wildcard grader/src/*.c)
 GRADER_OBJ := $(GRADER_SRC:grader/src/%.c=build/grader/%.o)
 GRADER_CFLAGS := -std=c11 -Wall -Wextra -Werror -O2 -g -MMD -MP $(GRADER_SAN)
 
-.PHONY: help grade check memcheck test deps grader clean
+.PHONY: help grade check memcheck demo test deps grader clean
 help:
 	@echo 'Students:'
 	@echo '  make check LAB=01 [T=test]   build and run one lab'"'"'s tests (fast)'
 	@echo '  make memcheck LAB=01         the Valgrind pass of one lab'
+	@echo '  make demo LAB=03 D=name      build and run one of a lab'"'"'s demo programs'
 	@echo '  make grade                   grade every lab in labs/, with a table'
 	@echo 'Instructors:'
 	@echo '  make grade SRC=DIR           grade a submission laid out like labs/'
@@ -25,7 +26,7 @@ help:
 	@echo '  make grade RESULTS=FILE      also write Gradescope results.json'
 	@echo '  make grade LAB=01            grade one lab only'
 	@echo 'Project:'
-	@echo '  make test                    the project'"'"'s own test suite (CI runs it)'
+	@echo '  make test [LAB=01]           the project'"'"'s own test suite (CI runs it)'
 	@echo '  make deps                    install the Debian packages (as root)'
 	@echo '  make clean                   remove build/'
 	@echo 'Variables: CK_TIMEOUT_MULTIPLIER=N scales every time limit.'
@@ -48,13 +49,13 @@ grade: deps grader
 	@$(GRADE) --src $(SRC) $(if $(LAB),--lab $(lab)) \
 	  $(if $(RESULTS),--results $(RESULTS))
 
-check memcheck: deps grader
+check memcheck demo: deps grader
 	@$(MAKE) -s --no-print-directory -f grader/lab.mk LAB=$(lab) \
-	  HANDIN_DIR=$(ROOT)/$(SRC)/$(lab) $@ $(if $(T),T=$(T))
+	  HANDIN_DIR=$(ROOT)/$(SRC)/$(lab) $@ $(if $(T),T=$(T)) $(if $(D),D=$(D))
 
 test: grader
 	@sh grader/deps.sh test
-	@sh grader/selftest/run
+	@LAB='$(LAB)' sh grader/selftest/run
 
 clean:
 	rm -rf build

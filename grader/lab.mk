@@ -5,6 +5,7 @@
 #   make check [T=test]     build, then run this lab's tests (or one test)
 #   make memcheck           build, then the Valgrind pass
 #   make [all]              build the test binary and the lab's programs
+#   make demo D=name        build and run the lab's demo program name.c
 #   make clean              remove this lab's build directory
 # Variables: LAB (NN-name; default: this directory's name), HANDIN_DIR (where
 # the handin files are; default: this lab's directory), OUT (build
@@ -13,8 +14,10 @@
 #
 # What a lab consists of comes from grader/suites/LAB/manifest: its handin
 # files (the only files ever taken from a submission) and which of them are
-# programs with a main(). The tests are grader/suites/LAB/suite.c; headers
-# come from labs/LAB/.
+# programs with a main(), the lab's demos (trusted teaching programs
+# labs/LAB/NAME.c, built alone, never graded) and tools (trusted programs
+# labs/LAB/NAME.c linked with the handin code, e.g. a benchmark). The tests are
+# grader/suites/LAB/suite.c; headers come from labs/LAB/.
 
 ROOT := $(abspath $(dir $(lastword $(MAKEFILE_LIST)))..)
 LAB ?= $(notdir $(CURDIR))
@@ -32,6 +35,8 @@ endif
 manifest = $(shell sed -n 's/^$(1)[[:space:]]\{1,\}//p' $(MANIFEST))
 HANDIN := $(call manifest,handin)
 PROGRAMS := $(call manifest,programs)
+DEMOS := $(call manifest,demos)
+TOOLS := $(call manifest,tools)
 LIBSRC := $(filter-out $(PROGRAMS:%=%.c),$(filter %.c,$(HANDIN)))
 
 CC ?= cc
@@ -49,7 +54,7 @@ HX_DEF := -DHX_LAB='"$(LAB)"'
 LIBOBJ := $(LIBSRC:%.c=$(OUT)/u/%.o)
 TESTOBJ := $(OUT)/s/suite.o $(OUT)/h/hx.o $(OUT)/h/probe.o
 
-.PHONY: all check memcheck clean
+.PHONY: all demos demo tools check memcheck clean
 all: $(OUT)/test $(PROGRAMS:%=$(OUT)/%)
 
 $(OUT)/test: $(TESTOBJ) $(LIBOBJ)
@@ -67,7 +72,21 @@ $(OUT)/s/%.o: $(SUITE)/%.c | $(OUT)/s
 $(OUT)/h/%.o: $(ROOT)/grader/harness/%.c | $(OUT)/h
 	$(CC) $(CPPFLAGS) $(HX_DEF) $(CHECK_CFLAGS) $(CFLAGS) -c -o $@ $<
 
-$(OUT)/u $(OUT)/s $(OUT)/h:
+tools: $(TOOLS:%=$(OUT)/tool/%)
+
+$(OUT)/tool/%: $(LABDIR)/%.c $(LIBOBJ) | $(OUT)/tool
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $^ -pthread
+
+demos: $(DEMOS:%=$(OUT)/demo/%)
+
+$(OUT)/demo/%: $(LABDIR)/%.c | $(OUT)/demo
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< -pthread
+
+demo: $(OUT)/demo/$(D)
+	@echo '$$ timeout 10 ./$(D)'
+	@timeout 10 $< || echo "($(D) ended with status $$?: 124 is the 10 s timeout)"
+
+$(OUT)/u $(OUT)/s $(OUT)/h $(OUT)/demo $(OUT)/tool:
 	mkdir -p $@
 
 check memcheck:

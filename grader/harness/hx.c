@@ -22,9 +22,18 @@
 #define HX_MAX_TESTS 128
 #define HX_TIMEOUT_DEFAULT 5            /* seconds per test, before scaling */
 
-enum hx_verdict { HX_PASS, HX_FAIL, HX_ERROR, HX_EARLY };
+enum hx_verdict { HX_PASS, HX_FAIL, HX_ERROR, HX_EARLY, HX_SKIP };
 
-static const char *const verdict_name[] = { "pass", "fail", "error", "early" };
+static const char *const verdict_name[] = { "pass", "fail", "error", "early",
+                                            "skip" };
+
+#define HX_REASON 160
+
+/* Shared with the forked tests: proof of completion and skip reasons. */
+struct hx_shared {
+    uint64_t done[HX_MAX_TESTS];        /* token ^ index once a body returned */
+    char skip[HX_MAX_TESTS][HX_REASON]; /* why a test skipped itself, or "" */
+};
 
 /* The suite flattened, and the marks page. File-scope because Check's test
  * callback receives nothing but a loop index. */
@@ -33,13 +42,20 @@ static struct {
     const char *part[HX_MAX_TESTS];
     int n;
     uint64_t token;             /* random per run; a mark is token ^ index */
-    volatile uint64_t *marks;   /* shared with the forked tests */
+    int current;                /* the test running in this process */
+    struct hx_shared *sh;       /* MAP_SHARED: written by the forked tests */
 } hx;
 
 static void hx_run(int i)
 {
+    hx.current = i;
     hx.test[i]->body();
-    hx.marks[i] = hx.token ^ (uint64_t)i;       /* the body ran to its end */
+    hx.sh->done[i] = hx.token ^ (uint64_t)i;    /* the body ran to its end */
+}
+
+void hx_skip(const char *reason)
+{
+    snprintf(hx.sh->skip[hx.current], HX_REASON, "skipped: %s", reason);
 }
 
 static const TTest hx_ttest = { "hx_run", hx_run, __FILE__, __LINE__ };
@@ -104,7 +120,9 @@ static enum hx_verdict hx_verdict(int i, TestResult *r)
 {
     switch (tr_rtype(r)) {
     case CK_PASS:
-        return hx.marks[i] == (hx.token ^ (uint64_t)i) ? HX_PASS : HX_EARLY;
+        if (hx.sh->done[i] != (hx.token ^ (uint64_t)i))
+            return HX_EARLY;
+        return hx.sh->skip[i][0] != '\0' ? HX_SKIP : HX_PASS;
     case CK_FAILURE:
         return HX_FAIL;
     default:
@@ -133,7 +151,7 @@ static void hx_report(FILE *f, int machine, int i, TestResult *r)
     const char *msg = v == HX_EARLY
         ? "the test did not run to its end: did the code under test call"
           " exit() or _exit()?"
-        : tr_msg(r);
+        : v == HX_SKIP ? hx.sh->skip[i] : tr_msg(r);
 
     if (machine) {
         fprintf(f, "t\t%s\t%d\t%s\t%s\t", t->name, t->points,
@@ -144,6 +162,8 @@ static void hx_report(FILE *f, int machine, int i, TestResult *r)
         fputc('\n', f);
     } else if (v == HX_PASS) {
         fprintf(f, "PASS  %s (%d)\n", t->name, t->points);
+    } else if (v == HX_SKIP) {
+        fprintf(f, "SKIP  %s (%d): %s\n", t->name, t->points, msg);
     } else {
         fprintf(f, "%s  %s (%d): %s [%s:%d; handouts/%s.md %s]\n",
                 v == HX_FAIL ? "FAIL" : "ERROR", t->name, t->points, msg,
@@ -231,13 +251,13 @@ int main(int argc, char **argv)
     }
     if (getrandom(&hx.token, sizeof hx.token, 0) != (ssize_t)sizeof hx.token)
         hx.token = (uint64_t)time(NULL) * 2654435761u ^ (uint64_t)getpid();
-    void *m = mmap(NULL, sizeof(uint64_t) * HX_MAX_TESTS,
-                   PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    void *m = mmap(NULL, sizeof *hx.sh, PROT_READ | PROT_WRITE,
+                   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     if (m == MAP_FAILED) {
         perror("hx: mmap");
         return 2;
     }
-    hx.marks = m;
+    hx.sh = m;
 
     SRunner *sr = srunner_create(hx_suite(argc, argv));
     fflush(NULL);                   /* forked tests must not repeat output */
@@ -250,6 +270,6 @@ int main(int argc, char **argv)
         bad = hx_print_results(sr) ? 1 : 0;
     }
     srunner_free(sr);
-    munmap(m, sizeof(uint64_t) * HX_MAX_TESTS);
+    munmap(m, sizeof *hx.sh);
     return bad;
 }

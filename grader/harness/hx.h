@@ -92,6 +92,11 @@ extern const struct hx_part hx_parts[];
 #define EXPECT_NULL(what, p)                                         \
     EXPECT((p) == NULL, "%s: expected NULL, got an address", (what))
 
+/* Skip the running test, visibly, because this machine cannot run it
+ * (e.g. it needs root to switch to another uid). The test earns nothing and
+ * is reported as SKIP with the reason. Call it, then return from the body. */
+void hx_skip(const char *reason);
+
 /* errno's symbolic name, "EINVAL"; "errno 0" style for unknown values. */
 const char *hx_errname(int err);
 
@@ -116,6 +121,10 @@ int hx_child(int (*fn)(void *), void *arg);
  * cut to size, in out and err. Returns the raw wait status or -1. */
 int hx_run_prog(const char *path, char *out, size_t outsz,
                 char *err, size_t errsz);
+
+/* Whether the tests run under Valgrind (HX_MEMCHECK=1): CPU-time and
+ * speed observations mean nothing there. */
+int hx_memcheck(void);
 
 /* n, or n / 100 (at least 1) under Valgrind: loops stay quick there. */
 long hx_iters(long n);

@@ -142,11 +142,15 @@ out:
     return status;
 }
 
-long hx_iters(long n)
+int hx_memcheck(void)
 {
     const char *m = getenv("HX_MEMCHECK");
+    return m != NULL && strcmp(m, "1") == 0;
+}
 
-    if (m != NULL && strcmp(m, "1") == 0)
+long hx_iters(long n)
+{
+    if (hx_memcheck())
         n /= 100;
     return n > 0 ? n : 1;
 }

@@ -48,6 +48,7 @@ struct lab {
     int mc_ran, mc_earned;              /* Valgrind pass: run? points */
     char *mc_note;                      /* its verdict and report excerpt */
     double secs;                        /* time spent grading the lab */
+    char *out;                          /* its build directory */
 };
 
 /* How a run of the grader was asked to work. */

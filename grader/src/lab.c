@@ -232,7 +232,7 @@ out:
     if (rc == -1 && l->state == LAB_RAN)
         l->state = LAB_INFRA;
     env_free(env);
-    free(out);
+    l->out = out;
     free(handin);
     free(tmp);
     return rc;
@@ -245,6 +245,8 @@ void lab_free(struct lab *l)
     free(l->tests);
     free(l->note);
     free(l->mc_note);
+    free(l->out);
+    l->out = NULL;
     l->tests = NULL;
     l->note = l->mc_note = NULL;
     l->ntests = 0;

@@ -32,7 +32,17 @@ static const char *tag_of(const struct test *t)
 {
     if (strcmp(t->verdict, "pass") == 0)
         return "PASS";
+    if (strcmp(t->verdict, "skip") == 0)
+        return "SKIP";
     return strcmp(t->verdict, "fail") == 0 ? "FAIL" : "ERROR";
+}
+
+/* path without the tree's own prefix. */
+static const char *relative(const struct opts *o, const char *path)
+{
+    size_t n = strlen(o->root);
+
+    return strncmp(path, o->root, n) == 0 && path[n] == '/' ? path + n + 1 : path;
 }
 
 /* How to rerun a test by hand, for the first failure of a lab. */
@@ -45,16 +55,8 @@ static void rerun_hint(const struct opts *o, const struct lab *l, const char *t)
                strcmp(o->src, "labs") ? " SRC=" : "",
                strcmp(o->src, "labs") ? o->src : "", t ? " T=" : "", t ? t : "");
     else if (t)
-        printf("  debug: cd build/check/*/%s && CK_FORK=no gdb --args ./test %s\n",
-               l->m.lab, t);
-}
-
-/* path without the tree's own prefix. */
-static const char *relative(const struct opts *o, const char *path)
-{
-    size_t n = strlen(o->root);
-
-    return strncmp(path, o->root, n) == 0 && path[n] == '/' ? path + n + 1 : path;
+        printf("  debug: cd %s && CK_FORK=no gdb --args ./test %s\n",
+               relative(o, l->out ? l->out : "."), t);
 }
 
 /* What a lab that gave no verdicts is called in reports. */
@@ -80,8 +82,10 @@ static void report_lab(const struct opts *o, const struct lab *l)
         row(tag_of(t), t->name, t->earned, t->points);
         if (t->earned == t->points)
             continue;
-        first = first ? first : t->name;
         indented(t->msg);
+        if (strcmp(t->verdict, "skip") == 0)
+            continue;
+        first = first ? first : t->name;
         printf("        (%s; read handouts/%s.md %s)\n", relative(o, t->where),
                l->m.lab, t->section);
     }

@@ -85,6 +85,7 @@ int lab_grade(const struct opts *o, const char *work, const char *name,
 void lab_free(struct lab *lab);
 int lab_score(const struct lab *lab);
 int lab_max(const struct lab *lab);
+int lab_points(const struct lab *lab);
 
 /* results.c */
 int results_parse(const char *path, struct lab *lab);

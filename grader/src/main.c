@@ -150,8 +150,8 @@ int main(int argc, char **argv)
         rc = 3;
     if (o.mode == 'c' || o.mode == 'm')
         rc = labs[0].state == LAB_RAN &&
-             lab_score(&labs[0]) == (o.mode == 'm' ? labs[0].m.memcheck :
-                                     o.only ? lab_score(&labs[0]) : labs[0].m.points) ? 0 : 1;
+             lab_score(&labs[0]) == (o.mode == 'm' ? labs[0].m.memcheck
+                                                   : lab_points(&labs[0])) ? 0 : 1;
     for (int i = 0; i < n; i++)
         lab_free(&labs[i]);
     if (work && !o.keep)

@@ -89,14 +89,17 @@ static void report_lab(const struct opts *o, const struct lab *l)
         printf("        (%s; read handouts/%s.md %s)\n", relative(o, t->where),
                l->m.lab, t->section);
     }
-    if (l->m.memcheck > 0 && (o->mode == 'm' || (l->state == LAB_RAN && !o->only))) {
+    if (l->m.memcheck > 0 && l->state == LAB_RAN && o->mode != 'c') {
         printf(" Valgrind\n");
         row(l->mc_ran ? (l->mc_earned ? "PASS" : "FAIL") : "SKIP", "memcheck",
             l->mc_earned, l->m.memcheck);
         indented(l->mc_note);
     }
-    if (o->mode != 'm')
+    if (o->mode == 'g')
         printf("  %-*s %d/%d\n", WIDTH - 3, "total", lab_score(l), lab_max(l));
+    if (o->mode == 'c' && l->state == LAB_RAN)
+        printf("  %-*s %d/%d\n  (the Valgrind pass: make memcheck LAB=%.2s)\n",
+               WIDTH - 3, "tests", lab_score(l), lab_points(l), l->m.lab);
     if (first || l->state != LAB_RAN)
         rerun_hint(o, l, first);
 }

@@ -13,13 +13,15 @@ GRADER_SRC := $(wildcard grader/src/*.c)
 GRADER_OBJ := $(GRADER_SRC:grader/src/%.c=build/grader/%.o)
 GRADER_CFLAGS := -std=c11 -Wall -Wextra -Werror -O2 -g -MMD -MP $(GRADER_SAN)
 
-.PHONY: help grade check memcheck demo test deps grader clean
+.PHONY: help grade check memcheck demo bench test deps grader clean
 help:
 	@echo 'Students:'
 	@echo '  make check LAB=01 [T=test]   build and run one lab'"'"'s tests (fast)'
 	@echo '  make memcheck LAB=01         the Valgrind pass of one lab'
 	@echo '  make demo LAB=03 D=name      build and run one of a lab'"'"'s demo programs'
 	@echo '  make grade                   grade every lab in labs/, with a table'
+	@echo '  make bench [SRC=labs]        lab 06: pipe vs shared memory (solutions by default)'
+	@echo '                               BENCH_CSV=FILE also writes the figures as CSV'
 	@echo 'Instructors:'
 	@echo '  make grade SRC=DIR           grade a submission laid out like labs/'
 	@echo '  make grade SRC=solutions     grade the reference solutions (full marks)'
@@ -52,6 +54,16 @@ grade: deps grader
 check memcheck demo: deps grader
 	@$(MAKE) -s --no-print-directory -f grader/lab.mk LAB=$(lab) \
 	  HANDIN_DIR=$(ROOT)/$(SRC)/$(lab) $@ $(if $(T),T=$(T)) $(if $(D),D=$(D))
+
+# The Lab 06 benchmark: pipe vs shared-memory channel vs memcpy.
+BENCH_SRC ?= $(if $(filter labs,$(SRC)),labs,solutions)
+BENCH_OUT := build/bench/$(BENCH_SRC)
+bench: deps
+	@$(MAKE) -s --no-print-directory -f grader/lab.mk LAB=06-pipes \
+	  HANDIN_DIR=$(ROOT)/$(BENCH_SRC)/06-pipes OUT=$(ROOT)/$(BENCH_OUT) tools
+	@$(BENCH_OUT)/tool/bench -s build/bench/throughput.svg \
+	  $(if $(BENCH_CSV),-c $(BENCH_CSV))
+	@echo "plot: build/bench/throughput.svg"
 
 test: grader
 	@sh grader/deps.sh test

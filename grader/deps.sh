@@ -11,8 +11,8 @@ case "${1:-grade}" in
     grade) want=$grade ;;
     # clang: the -Werror build under a second compiler; shellcheck: the
     # scripts; patch: applies the known-buggy variants; jq: an independent
-    # JSON parser to validate results.json.
-    test) want="$grade clang shellcheck patch jq" ;;
+    # JSON parser to validate results.json; procps: pgrep finds leftovers.
+    test) want="$grade clang shellcheck patch jq procps" ;;
     docker) want="podman debootstrap" ;;
     *) echo "usage: sh grader/deps.sh grade|test|docker" >&2; exit 2 ;;
 esac

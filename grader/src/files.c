@@ -96,12 +96,12 @@ char *file_excerpt(const char *path, size_t max_bytes, int max_lines)
     return buf;
 }
 
-/* Copy the regular file `from` (not a link, at most max bytes) to `to`.
- * Returns 0, or -1 with errno set (ELOOP for a link, EFBIG if too big,
- * EINVAL if not a regular file). */
-int file_copy_safe(const char *from, const char *to, size_t max)
+/* Copy the regular file `name` in directory dirfd (not a link, at most max
+ * bytes) to `to`. Returns 0, or -1 with errno set (ELOOP for a link, EFBIG
+ * if too big, EINVAL if not a regular file). */
+int file_copy_at(int dirfd, const char *name, const char *to, size_t max)
 {
-    int in = open(from, O_RDONLY | O_NOFOLLOW | O_CLOEXEC), out = -1;
+    int in = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC), out = -1;
     int rc = -1, err = 0;
     struct stat st;
     char buf[8192];
@@ -176,4 +176,23 @@ int dir_remove(const char *path)
 {
     int rc = nftw(path, remove_one, 16, FTW_DEPTH | FTW_PHYS);
     return rc == -1 && errno == ENOENT ? 0 : rc;
+}
+
+static uid_t chown_to;
+
+static int chown_one(const char *path, const struct stat *st, int flag,
+                     struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    return lchown(path, chown_to, (gid_t)chown_to);
+}
+
+/* chown -R path to uid:uid (gid = uid), never following links. Returns 0,
+ * or -1 with errno set. */
+int dir_chown(const char *path, unsigned uid)
+{
+    chown_to = (uid_t)uid;
+    return nftw(path, chown_one, 16, FTW_PHYS);
 }

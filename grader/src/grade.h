@@ -58,12 +58,16 @@ struct opts {
     const char *handin;                 /* --check/--memcheck: one lab's dir */
     const char *only;                   /* --check: one test */
     const char *results;                /* Gradescope results.json path */
+    const char *junit, *tap;            /* JUnit XML and TAP report paths */
+    const char *summary;                /* one line per lab, for batches */
     const char *expect;                 /* --expect-fail list, or NULL */
     int mode;                           /* 'g' grade, 'c' check, 'm' memcheck */
     int no_memcheck;                    /* skip the Valgrind pass */
     int keep;                           /* keep the build directory */
     double scale;                       /* CK_TIMEOUT_MULTIPLIER */
     char run_id[32];                    /* prefix of this run's /dev/shm names */
+    unsigned uid;                       /* run submissions as this host uid
+                                           range (run.h); 0: as ourselves */
 };
 
 /* manifest.c */
@@ -74,9 +78,10 @@ int manifest_find(const char *root, const char *want, char labs[][NAME_MAX_],
 /* files.c */
 char *file_read(const char *path, size_t max, size_t *len);
 char *file_excerpt(const char *path, size_t max_bytes, int max_lines);
-int file_copy_safe(const char *from, const char *to, size_t max);
+int file_copy_at(int dirfd, const char *name, const char *to, size_t max);
 int dir_make(const char *path);
 int dir_remove(const char *path);
+int dir_chown(const char *path, unsigned uid);
 char *str_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* lab.c */
@@ -94,9 +99,16 @@ int results_parse(const char *path, struct lab *lab);
 int memcheck_run(const struct opts *o, const char *out, struct lab *lab,
                  char *const env[]);
 
+/* batch.c */
+int batch_run(const struct opts *o, const char *subs, const char *out,
+              int jobs, const char *gradebook);
+
 /* report.c */
 void report_text(const struct opts *o, const struct lab *labs, int n);
 int report_json(const char *path, const struct lab *labs, int n, double secs);
 int report_expect(const char *expect, const struct lab *labs, int n);
+int report_junit(const char *path, const struct lab *labs, int n);
+int report_tap(const char *path, const struct lab *labs, int n);
+int report_summary(const char *path, const struct lab *labs, int n, int infra);
 
 #endif

@@ -13,6 +13,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,25 +53,40 @@ static void env_free(char *env[E_N + 1])
         free(env[i]);
 }
 
-/* Copy the manifest's handin files from SRC/LAB into dir. Returns 0, or -1
- * with a note saying which file is missing or unsafe. */
+/* Why a handin file could not be taken, for the report. */
+static char *stage_note(const char *src, const char *lab, const char *file)
+{
+    return str_printf("cannot take %s/%s%s%s: %s%s", src, lab, file ? "/" : "",
+                      file ? file : "", strerror(errno),
+                      errno == ELOOP ? " (links are not accepted)" :
+                      errno == EFBIG ? " (larger than 256 KiB)" : "");
+}
+
+/* Copy the manifest's handin files from SRC/LAB into dir; neither LAB nor
+ * the files may be links. Returns 0, or -1 with a note saying which file
+ * is missing or unsafe. */
 static int stage(const struct opts *o, const char *dir, struct lab *l)
 {
-    for (int i = 0; i < l->m.nhandin; i++) {
-        char *from = str_printf("%s/%s/%s", o->src, l->m.lab, l->m.handin[i]);
-        char *to = str_printf("%s/%s", dir, l->m.handin[i]);
-        int rc = from && to ? file_copy_safe(from, to, HANDIN_MAX) : -1;
-        if (rc == -1)
-            l->note = str_printf("cannot take %s: %s%s", from ? from : "?",
-                                 strerror(errno),
-                                 errno == ELOOP ? " (links are not accepted)" :
-                                 errno == EFBIG ? " (larger than 256 KiB)" : "");
-        free(from);
-        free(to);
-        if (rc == -1)
-            return -1;
+    int src = open(o->src, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc = 0;
+    int lab = src == -1 ? -1 : openat(src, l->m.lab,
+                                      O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+    if (lab == -1) {
+        l->note = stage_note(o->src, l->m.lab, NULL);
+        rc = -1;
     }
-    return 0;
+    for (int i = 0; rc == 0 && i < l->m.nhandin; i++) {
+        char *to = str_printf("%s/%s", dir, l->m.handin[i]);
+        rc = to ? file_copy_at(lab, l->m.handin[i], to, HANDIN_MAX) : -1;
+        if (rc == -1)
+            l->note = stage_note(o->src, l->m.lab, l->m.handin[i]);
+        free(to);
+    }
+    if (lab != -1)
+        close(lab);
+    if (src != -1)
+        close(src);
+    return rc;
 }
 
 /* Remove this run's objects from /dev/shm, whatever the code left. */
@@ -102,7 +118,7 @@ static int build(const struct opts *o, const char *handin, const char *out,
     char *log = str_printf("%s/build.log", out);
     char *argv[] = { "make", "-s", "--no-print-directory", "-f", mk, a_lab,
                      a_in, a_out, "all", NULL };
-    struct limits lim = { 120 * o->scale, 300, 0, 64, 0 };
+    struct limits lim = { 120 * o->scale, 300, 0, 64, 0, 128, o->uid };
     struct outcome oc;
     char why[128];
     int rc = -1;
@@ -136,7 +152,7 @@ static int test(const struct opts *o, const char *out, struct lab *l,
     int san = getenv("SAN") && *getenv("SAN") == '1';
     struct limits lim = { l->m.run_timeout * o->scale,
                           (long)(l->m.run_timeout * o->scale) + 1,
-                          san ? 0 : 4096, 64, 256 };
+                          san ? 0 : 4096, 64, 256, 256, o->uid };
     struct outcome oc;
     char why[128];
     int rc = -1, points = 0;
@@ -206,7 +222,8 @@ int lab_grade(const struct opts *o, const char *work, const char *name,
     handin = o->mode == 'g' ? str_printf("%s/%s/handin", work, name)
                             : strdup(o->handin);
     tmp = str_printf("%s/tmp", out);
-    if (!out || !handin || !tmp || dir_make(handin) == -1 || dir_make(tmp) == -1) {
+    if (!out || !handin || !tmp || dir_make(handin) == -1 || dir_make(tmp) == -1 ||
+        (o->uid && dir_chown(out, o->uid) == -1)) {
         l->note = str_printf("cannot make the build directory %s: %m", out);
         goto out;
     }

@@ -1,15 +1,23 @@
 /* main.c - grade: the shm-labs autograder.
  *
- * Usage: grade [--src DIR] [--lab NN] [--results FILE] [--no-memcheck]
- *              [--expect-fail LIST] [--keep]
+ * Usage: grade [--src DIR] [--lab NN] [--results FILE] [--junit FILE]
+ *              [--tap FILE] [--summary FILE] [--no-memcheck]
+ *              [--expect-fail LIST] [--keep] [--no-isolate] [--slot N]
  *        grade --check --lab NN --handin DIR [--only TEST]
  *        grade --memcheck --lab NN --handin DIR
+ *        grade --batch DIR [--jobs N] [--out DIR] [--gradebook FILE]
  *
  * Grades every lab (or those whose name starts with NN) of the submission
  * DIR (default labs/), laid out like labs/. Only each lab's handin files
  * are taken from it; tests, headers and Makefiles come from this tree.
  * --check and --memcheck serve "make check" and "make memcheck": one lab,
  * built incrementally from DIR in place.
+ * As root, submissions build and run in their own user and network
+ * namespaces as unprivileged uids (run.h); --slot N picks the uid range for
+ * concurrent gradings, --no-isolate turns that off.
+ * --batch grades every submission (directory, .tar.gz or .zip) in DIR,
+ * N at a time, into OUT/ID/{report.txt,results.json,summary.tsv}, and
+ * writes the gradebook CSV (batch.c).
  * Exit: 0 graded (check: all passed), 1 check: a test failed, 2 the grader
  * could not run, 3 --expect-fail did not hold.
  */
@@ -24,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -31,9 +40,11 @@
 
 static void usage(void)
 {
-    fputs("usage: grade [--src DIR] [--lab NN] [--results FILE] [--no-memcheck]\n"
-          "             [--expect-fail LIST] [--keep]\n"
-          "       grade --check|--memcheck --lab NN --handin DIR [--only TEST]\n",
+    fputs("usage: grade [--src DIR] [--lab NN] [--results FILE] [--junit FILE]\n"
+          "             [--tap FILE] [--summary FILE] [--no-memcheck]\n"
+          "             [--expect-fail LIST] [--keep] [--no-isolate] [--slot N]\n"
+          "       grade --check|--memcheck --lab NN --handin DIR [--only TEST]\n"
+          "       grade --batch DIR [--jobs N] [--out DIR] [--gradebook FILE]\n",
           stderr);
     exit(2);
 }
@@ -50,6 +61,12 @@ static const char *find_root(void)
     return dirname(dirname(dirname(exe)));
 }
 
+/* --batch's own options. */
+static struct {
+    const char *dir, *out, *gradebook;
+    int jobs;
+} batch = { NULL, "build/batch", "build/batch/gradebook.csv", 1 };
+
 static void parse(int argc, char **argv, struct opts *o, const char **lab)
 {
     static const struct option lo[] = {
@@ -57,7 +74,12 @@ static void parse(int argc, char **argv, struct opts *o, const char **lab)
         { "check", 0, 0, 'c' }, { "memcheck", 0, 0, 'm' },
         { "handin", 1, 0, 'h' }, { "only", 1, 0, 'o' },
         { "no-memcheck", 0, 0, 'n' }, { "expect-fail", 1, 0, 'e' },
-        { "keep", 0, 0, 'k' }, { "root", 1, 0, 'R' }, { 0, 0, 0, 0 } };
+        { "keep", 0, 0, 'k' }, { "root", 1, 0, 'R' },
+        { "no-isolate", 0, 0, 'I' }, { "slot", 1, 0, 'S' },
+        { "junit", 1, 0, 'J' }, { "tap", 1, 0, 'T' }, { "summary", 1, 0, 'Y' },
+        { "batch", 1, 0, 'B' }, { "out", 1, 0, 'O' }, { "jobs", 1, 0, 'j' },
+        { "gradebook", 1, 0, 'G' },
+        { 0, 0, 0, 0 } };
     int c;
 
     while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
@@ -72,15 +94,36 @@ static void parse(int argc, char **argv, struct opts *o, const char **lab)
         case 'e': o->expect = optarg; break;
         case 'k': o->keep = 1; break;
         case 'R': o->root = optarg; break;
+        case 'J': o->junit = optarg; break;
+        case 'T': o->tap = optarg; break;
+        case 'Y': o->summary = optarg; break;
+        case 'B': batch.dir = optarg; o->mode = 'b'; break;
+        case 'O': batch.out = optarg; break;
+        case 'j': batch.jobs = atoi(optarg); break;
+        case 'G': batch.gradebook = optarg; break;
+        case 'I': o->uid = 1; break;    /* marks "no": see choose_uid */
+        case 'S': o->uid = 2 + (unsigned)atoi(optarg) % 1024; break;
         default: usage();
         }
     }
-    if (optind != argc || (o->mode != 'g' && (!*lab || !o->handin)))
+    if (optind != argc || (strchr("cm", o->mode) && (!*lab || !o->handin)))
         usage();
     if (o->handin && (o->handin = realpath(o->handin, NULL)) == NULL) {
         perror("grade: --handin");
         exit(2);
     }
+}
+
+/* The host uid range submissions run as: 100000 + 65536 * slot when we are
+ * root (a slot per concurrent grading: --slot, else from the pid), none
+ * when not root or with --no-isolate. */
+static unsigned choose_uid(unsigned opt)
+{
+    unsigned slot = opt >= 2 ? opt - 2 : (unsigned)getpid() % 1024;
+
+    if (geteuid() != 0 || opt == 1)
+        return 0;
+    return 100000 + 65536 * slot;
 }
 
 static double seconds(void)
@@ -107,9 +150,14 @@ int main(int argc, char **argv)
     }
     if (sc && atof(sc) >= 1)
         o.scale = atof(sc);
+    o.uid = choose_uid(o.uid);
     if (getrandom(&r, sizeof r, 0) != (ssize_t)sizeof r)
         r = (unsigned short)t0;
     snprintf(o.run_id, sizeof o.run_id, "%d-%04x", (int)getpid(), r);
+    if (o.mode == 'b') {
+        int rc = batch_run(&o, batch.dir, batch.out, batch.jobs, batch.gradebook);
+        return rc == -1 ? 2 : rc;
+    }
     n = manifest_find(o.root, want, names, MAX_LABS);
     if (n <= 0) {
         fprintf(stderr, "grade: no lab matches '%s'\n", want ? want : "");
@@ -127,7 +175,8 @@ int main(int argc, char **argv)
     if (o.mode == 'g') {
         char *base = str_printf("%s/build/grade", o.root);
         work = str_printf("%s/run.XXXXXX", base);
-        if (!base || !work || dir_make(base) == -1 || mkdtemp(work) == NULL) {
+        if (!base || !work || dir_make(base) == -1 || mkdtemp(work) == NULL ||
+            chmod(work, 0755) == -1) {          /* isolated uids go through */
             perror("grade: cannot make a build directory");
             return 2;
         }
@@ -142,8 +191,11 @@ int main(int argc, char **argv)
         labs[i].secs = seconds() - t;
     }
     report_text(&o, labs, n);
-    if (o.results && report_json(o.results, labs, n, seconds() - t0) == -1) {
-        fprintf(stderr, "grade: cannot write %s: %s\n", o.results, strerror(errno));
+    if ((o.results && report_json(o.results, labs, n, seconds() - t0) == -1) ||
+        (o.junit && report_junit(o.junit, labs, n) == -1) ||
+        (o.tap && report_tap(o.tap, labs, n) == -1) ||
+        (o.summary && report_summary(o.summary, labs, n, infra) == -1)) {
+        perror("grade: cannot write a report");
         infra = 1;
     }
     if (o.expect && report_expect(o.expect, labs, n) != 0)

@@ -113,7 +113,8 @@ int memcheck_run(const struct opts *o, const char *out, struct lab *lab,
         "--show-leak-kinds=definite,possible", "--track-fds=yes",
         "--trace-children=yes", "--child-silent-after-fork=yes",
         "--error-exitcode=99", logopt, test, NULL };
-    struct limits lim = { 3 * lab->m.run_timeout * o->scale, 0, 0, 64, 0 };
+    struct limits lim = { 3 * lab->m.run_timeout * o->scale, 0, 0, 64, 0,
+                          256, o->uid };
     struct lab mc = { .m = lab->m };
     struct outcome oc;
     char why[128];
@@ -124,7 +125,7 @@ int memcheck_run(const struct opts *o, const char *out, struct lab *lab,
     memcheck_env(env, resenv, mcenv, 32);
     dir_remove(vgdir);
     remove(results);
-    if (dir_make(vgdir) == -1)
+    if (dir_make(vgdir) == -1 || (o->uid && dir_chown(vgdir, o->uid) == -1))
         goto out;
     if (run_bounded(argv, out, mcenv, log, &lim, &oc) == -1) {
         lab->mc_note = str_printf("could not start valgrind: %m");

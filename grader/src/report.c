@@ -245,3 +245,172 @@ int report_expect(const char *expect, const struct lab *labs, int n)
     }
     return rc;
 }
+
+/* Write s as XML character data or attribute text: markup escaped, bytes
+ * XML 1.0 forbids (control characters, invalid UTF-8) replaced. */
+static void xml_str(FILE *f, const char *s)
+{
+    const unsigned char *p = (const unsigned char *)(s ? s : "");
+
+    while (*p) {
+        int len = *p < 0x80 ? 1 : (*p >> 5) == 6 ? 2 : (*p >> 4) == 14 ? 3
+                : (*p >> 3) == 30 ? 4 : 0;
+        int ok = len > 0;
+        for (int k = 1; ok && k < len; k++)
+            ok = (p[k] & 0xc0) == 0x80;
+        if (!ok || (*p < 0x20 && *p != '\n' && *p != '\t')) {
+            fputs(ok ? "?" : "\xef\xbf\xbd", f);
+            p++;
+            continue;
+        }
+        switch (*p) {
+        case '<': fputs("&lt;", f); break;
+        case '>': fputs("&gt;", f); break;
+        case '&': fputs("&amp;", f); break;
+        case '"': fputs("&quot;", f); break;
+        case '\n': fputs("&#10;", f); break;
+        default: fwrite(p, 1, (size_t)len, f);
+        }
+        p += len;
+    }
+}
+
+/* One <testcase>; kind is NULL (passed), "failure", "error" or "skipped". */
+static void junit_case(FILE *f, const char *cls, const char *name,
+                       const char *kind, const char *msg)
+{
+    fputs("    <testcase classname=\"", f);
+    xml_str(f, cls);
+    fputs("\" name=\"", f);
+    xml_str(f, name);
+    if (kind == NULL) {
+        fputs("\"/>\n", f);
+        return;
+    }
+    fprintf(f, "\">\n      <%s message=\"", kind);
+    xml_str(f, msg);
+    fprintf(f, "\"/>\n    </testcase>\n");
+}
+
+static const char *junit_kind(const struct test *t)
+{
+    if (t->earned == t->points)
+        return NULL;
+    if (strcmp(t->verdict, "skip") == 0)
+        return "skipped";
+    return strcmp(t->verdict, "fail") == 0 ? "failure" : "error";
+}
+
+static void junit_lab(FILE *f, const struct lab *l)
+{
+    int n = l->state == LAB_RAN ? l->ntests + (l->m.memcheck > 0) : 1;
+    int fails = 0, errors = 0, skips = 0;
+    char cls[256];
+
+    for (int i = 0; l->state == LAB_RAN && i < l->ntests; i++) {
+        const char *k = junit_kind(&l->tests[i]);
+        fails += k && strcmp(k, "failure") == 0;
+        errors += k && strcmp(k, "error") == 0;
+        skips += k && strcmp(k, "skipped") == 0;
+    }
+    fails += l->state == LAB_RAN && l->m.memcheck > 0 && l->mc_earned < l->m.memcheck;
+    errors += l->state != LAB_RAN;
+    fputs("  <testsuite name=\"", f);
+    xml_str(f, l->m.lab);
+    fprintf(f, "\" tests=\"%d\" failures=\"%d\" errors=\"%d\" skipped=\"%d\" "
+            "time=\"%.3f\">\n", n, fails, errors, skips, l->secs);
+    if (l->state != LAB_RAN)
+        junit_case(f, l->m.lab, state_name(l->state), "error", l->note);
+    for (int i = 0; l->state == LAB_RAN && i < l->ntests; i++) {
+        const struct test *t = &l->tests[i];
+        snprintf(cls, sizeof cls, "%s.%s", l->m.lab, t->part);
+        junit_case(f, cls, t->name, junit_kind(t), t->msg);
+    }
+    if (l->state == LAB_RAN && l->m.memcheck > 0)
+        junit_case(f, l->m.lab, "memcheck",
+                   l->mc_earned < l->m.memcheck ? "failure" : NULL, l->mc_note);
+    fputs("  </testsuite>\n", f);
+}
+
+int report_junit(const char *path, const struct lab *labs, int n)
+{
+    FILE *f = fopen(path, "we");
+
+    if (f == NULL)
+        return -1;
+    fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"shm-labs\">\n", f);
+    for (int i = 0; i < n; i++)
+        junit_lab(f, &labs[i]);
+    fputs("</testsuites>\n", f);
+    return fclose(f) == EOF ? -1 : 0;
+}
+
+/* Text as TAP diagnostic lines ("  # ..."). */
+static void tap_diag(FILE *f, const char *text)
+{
+    while (text && *text) {
+        int k = (int)strcspn(text, "\n");
+        fprintf(f, "  # %.*s\n", k, text);
+        text += k + (text[k] == '\n');
+    }
+}
+
+/* One TAP line for an item worth max points of which earned were earned. */
+static void tap_line(FILE *f, int *k, const char *lab, const char *name,
+                     int earned, int max, const char *skip, const char *msg)
+{
+    fprintf(f, "%s %d - %s %s (%d/%d)", earned == max || skip ? "ok" : "not ok",
+            ++*k, lab, name, earned, max);
+    if (skip)
+        fprintf(f, " # SKIP %s", skip);
+    fputc('\n', f);
+    if (earned < max && !skip)
+        tap_diag(f, msg);
+}
+
+int report_tap(const char *path, const struct lab *labs, int n)
+{
+    FILE *f = fopen(path, "we");
+    int total = 0, k = 0;
+
+    if (f == NULL)
+        return -1;
+    for (int i = 0; i < n; i++)
+        total += labs[i].state == LAB_RAN
+                 ? labs[i].ntests + (labs[i].m.memcheck > 0) : 1;
+    fprintf(f, "TAP version 13\n1..%d\n", total);
+    for (int i = 0; i < n; i++) {
+        const struct lab *l = &labs[i];
+        if (l->state != LAB_RAN)
+            tap_line(f, &k, l->m.lab, state_name(l->state), 0, lab_max(l),
+                     NULL, l->note);
+        for (int j = 0; l->state == LAB_RAN && j < l->ntests; j++) {
+            const struct test *t = &l->tests[j];
+            int skip = strcmp(t->verdict, "skip") == 0;
+            tap_line(f, &k, l->m.lab, t->name, t->earned, t->points,
+                     skip ? t->msg : NULL, t->msg);
+        }
+        if (l->state == LAB_RAN && l->m.memcheck > 0)
+            tap_line(f, &k, l->m.lab, "memcheck", l->mc_earned, l->m.memcheck,
+                     NULL, l->mc_note);
+    }
+    return fclose(f) == EOF ? -1 : 0;
+}
+
+int report_summary(const char *path, const struct lab *labs, int n, int infra)
+{
+    FILE *f = fopen(path, "we");
+    int score = 0, max = 0;
+
+    if (f == NULL)
+        return -1;
+    for (int i = 0; i < n; i++) {
+        fprintf(f, "%s\t%d\t%d\t%s\n", labs[i].m.lab, lab_score(&labs[i]),
+                lab_max(&labs[i]), labs[i].state == LAB_RAN ? "ran" :
+                state_name(labs[i].state));
+        score += lab_score(&labs[i]);
+        max += lab_max(&labs[i]);
+    }
+    fprintf(f, "total\t%d\t%d\t%s\n", score, max, infra ? "error" : "ok");
+    return fclose(f) == EOF ? -1 : 0;
+}

@@ -12,6 +12,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,14 +49,79 @@ static int set_limit(int res, rlim_t v)
     return setrlimit(res, &r);
 }
 
+/* In the child: become unprivileged (see run.h). sync[0] tells the parent
+ * whether a user namespace was made ('u') or not ('n'); the parent answers
+ * on sync[1] once it has written the uid and gid maps. Returns -1 on
+ * failure. */
+static int child_isolate(const struct limits *l, const int sync[2])
+{
+    char made = 'u', go;
+    uid_t id = 0;
+
+    if (unshare(CLONE_NEWUSER | CLONE_NEWNET | CLONE_NEWIPC) == -1) {
+        made = 'n';
+        id = l->uid;
+        if (unshare(CLONE_NEWNET | CLONE_NEWIPC) == -1 && errno != EPERM)
+            return -1;
+    }
+    if (write(sync[0], &made, 1) != 1 || read(sync[1], &go, 1) != 1)
+        return -1;
+    if (setgroups(0, NULL) == -1 || setresgid(id, id, id) == -1 ||
+        setresuid(id, id, id) == -1)
+        return -1;
+    return 0;
+}
+
+/* In the parent: map the child's new user namespace onto uid..uid+65535.
+ * Returns 0, or -1 with errno set. */
+static int map_ids(pid_t pid, unsigned uid)
+{
+    const char *file[] = { "uid_map", "gid_map" };
+    char path[64], map[64];
+
+    snprintf(map, sizeof map, "0 %u 65536\n", uid);
+    for (int i = 0; i < 2; i++) {
+        snprintf(path, sizeof path, "/proc/%d/%s", (int)pid, file[i]);
+        int fd = open(path, O_WRONLY | O_CLOEXEC);
+        if (fd == -1)
+            return -1;
+        ssize_t n = write(fd, map, strlen(map));
+        int err = errno;
+        close(fd);
+        if (n != (ssize_t)strlen(map)) {
+            errno = n == -1 ? err : EIO;
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* The parent's half of child_isolate. Returns 0, or -1 with errno set. */
+static int parent_isolate(pid_t pid, const struct limits *l, const int up[2],
+                          const int down[2])
+{
+    char made, go = 'g';
+
+    if (read(up[0], &made, 1) != 1) {
+        errno = ECHILD;
+        return -1;
+    }
+    if (made == 'u' && map_ids(pid, l->uid) == -1)
+        return -1;
+    return write(down[1], &go, 1) == 1 ? 0 : -1;
+}
+
 /* In the child: limits, descriptors, signal mask. Returns -1 on failure. */
-static int child_setup(const char *cwd, const char *log, const struct limits *l)
+static int child_setup(const char *cwd, const char *log, const struct limits *l,
+                       const int sync[2])
 {
     sigset_t none;
     int in, out;
 
     sigemptyset(&none);
     if (setpgid(0, 0) == -1 || sigprocmask(SIG_SETMASK, &none, NULL) == -1)
+        return -1;
+    if (l->uid != 0 && child_isolate(l, sync) == -1)
         return -1;
     if (cwd != NULL && chdir(cwd) == -1)
         return -1;
@@ -70,7 +137,8 @@ static int child_setup(const char *cwd, const char *log, const struct limits *l)
         (l->cpu && set_limit(RLIMIT_CPU, (rlim_t)l->cpu) == -1) ||
         (l->as_mib && set_limit(RLIMIT_AS, (rlim_t)l->as_mib << 20) == -1) ||
         (l->fsize_mib && set_limit(RLIMIT_FSIZE, (rlim_t)l->fsize_mib << 20) == -1) ||
-        (l->nofile && set_limit(RLIMIT_NOFILE, (rlim_t)l->nofile) == -1))
+        (l->nofile && set_limit(RLIMIT_NOFILE, (rlim_t)l->nofile) == -1) ||
+        (l->nproc && set_limit(RLIMIT_NPROC, (rlim_t)l->nproc) == -1))
         return -1;
     return 0;
 }
@@ -100,31 +168,36 @@ static int wait_until(pid_t pid, double deadline, int *status)
 int run_bounded(char *const argv[], const char *cwd, char *const envp[],
                 const char *log, const struct limits *lim, struct outcome *o)
 {
-    int p[2], err = 0;
+    int p[2] = { -1, -1 }, up[2] = { -1, -1 }, down[2] = { -1, -1 }, err = 0;
     double t0 = now();
     pid_t pid;
 
-    if (pipe2(p, O_CLOEXEC) == -1)
-        return -1;
+    if (pipe2(p, O_CLOEXEC) == -1 || pipe2(up, O_CLOEXEC) == -1 ||
+        pipe2(down, O_CLOEXEC) == -1) {
+        err = errno;
+        goto fail;
+    }
     fflush(NULL);
     pid = fork();
     if (pid == -1) {
         err = errno;
-        close(p[0]);
-        close(p[1]);
-        errno = err;
-        return -1;
+        goto fail;
     }
     if (pid == 0) {
-        close(p[0]);
-        if (child_setup(cwd, log, lim) == 0)
+        int sync[2] = { up[1], down[0] };
+        if (child_setup(cwd, log, lim, sync) == 0)
             execvpe(argv[0], argv, envp);
         err = errno;
         (void)!write(p[1], &err, sizeof err);
         _exit(127);
     }
     close(p[1]);
+    close(up[1]);
+    close(down[0]);
+    p[1] = up[1] = down[0] = -1;
     setpgid(pid, pid);                  /* also here: no race with killpg */
+    if (lim->uid != 0 && parent_isolate(pid, lim, up, down) == -1)
+        kill(pid, SIGKILL);             /* it then reports why, or ECHILD */
     o->timed_out = wait_until(pid, lim->wall > 0 ? t0 + lim->wall : 0,
                               &o->status);
     killpg(pid, SIGKILL);
@@ -132,12 +205,19 @@ int run_bounded(char *const argv[], const char *cwd, char *const envp[],
         waitpid(pid, &o->status, 0);
     o->secs = now() - t0;
     run_sweep();
-    if (read(p[0], &err, sizeof err) == (ssize_t)sizeof err) {
-        close(p[0]);
+    if (read(p[0], &err, sizeof err) != (ssize_t)sizeof err)
+        err = 0;
+fail:
+    for (int i = 0; i < 2; i++) {
+        int *fds[] = { p, up, down };
+        for (int k = 0; k < 3; k++)
+            if (fds[k][i] != -1)
+                close(fds[k][i]);
+    }
+    if (err != 0) {
         errno = err;
         return -1;
     }
-    close(p[0]);
     return 0;
 }
 

@@ -8,7 +8,17 @@ struct limits {
     long as_mib;            /* address space in MiB (RLIMIT_AS); 0: none */
     long fsize_mib;         /* largest file it may write, MiB; 0: none */
     long nofile;            /* open descriptors (RLIMIT_NOFILE); 0: keep */
+    long nproc;             /* processes of its uid (RLIMIT_NPROC); 0: keep */
+    unsigned uid;           /* run as this unprivileged host uid (see below); 0: as we are */
 };
+
+/* Isolation (limits.uid != 0, grader running as root): the command gets a
+ * new user namespace in which it is root, mapped to host uids uid..uid+65535
+ * (so it may switch to another uid there, as Lab 05's tests do, but holds no
+ * privilege on the host: it cannot signal the grader, write the trusted
+ * tree, or escape RLIMIT_NPROC), and a new network namespace with no
+ * interface up. Where user namespaces are refused, it runs as host uid
+ * `uid` with a new network namespace if possible. */
 
 struct outcome {
     int status;             /* raw wait status of the command */

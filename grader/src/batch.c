@@ -1,0 +1,380 @@
+/* batch.c - grade a whole class: every submission in a directory, JOBS at
+ * a time, each by a grade process of its own.
+ *
+ * A submission is a subdirectory, a .tar.gz/.tgz or a .zip. Archives are
+ * unpacked by tar or unzip running isolated (run.h), so a hostile archive
+ * can write only into its own fresh directory. Each submission is graded
+ * into OUT/ID.new and renamed to OUT/ID only if grading itself worked: an
+ * infrastructure failure is reported as "error" and never replaces an
+ * earlier good result. The gradebook has one row per submission:
+ * id, one column per lab, total, status.
+ */
+#define _GNU_SOURCE
+#include "grade.h"
+#include "run.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_SUBS 4096
+#define MAX_JOBS 64
+
+static double now_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+struct sub {
+    char name[256];             /* directory entry: "alice.tar.gz" */
+    char id[256];               /* its name without the archive suffix */
+    char kind;                  /* 'd' directory, 't' tar.gz, 'z' zip */
+    pid_t pid;                  /* its worker while running, else 0 */
+    int status;                 /* the worker's wait status */
+};
+
+/* The kind of a submission entry, or 0 if it is none. */
+static char sub_kind(const char *dir, const char *name, char *id, size_t size)
+{
+    static const struct { const char *ext; char kind; } ext[] = {
+        { ".tar.gz", 't' }, { ".tgz", 't' }, { ".zip", 'z' } };
+    size_t n = strlen(name);
+    struct stat st;
+    char path[4096];
+
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    if (name[0] == '.' || lstat(path, &st) == -1)
+        return 0;
+    snprintf(id, size, "%s", name);
+    if (S_ISDIR(st.st_mode))
+        return 'd';
+    for (size_t i = 0; S_ISREG(st.st_mode) && i < sizeof ext / sizeof ext[0]; i++) {
+        size_t e = strlen(ext[i].ext);
+        if (n > e && strcmp(name + n - e, ext[i].ext) == 0) {
+            id[n - e] = '\0';
+            return ext[i].kind;
+        }
+    }
+    return 0;
+}
+
+static int by_id(const void *a, const void *b)
+{
+    return strcmp(((const struct sub *)a)->id, ((const struct sub *)b)->id);
+}
+
+/* Fill subs from dir, sorted by id. Returns how many, or -1. */
+static int list_subs(const char *dir, struct sub *subs, int max)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    int n = 0;
+
+    if (d == NULL)
+        return -1;
+    while ((e = readdir(d)) != NULL && n < max) {
+        memset(&subs[n], 0, sizeof subs[n]);
+        subs[n].kind = sub_kind(dir, e->d_name, subs[n].id, sizeof subs[n].id);
+        if (subs[n].kind == 0)
+            continue;
+        snprintf(subs[n].name, sizeof subs[n].name, "%s", e->d_name);
+        n++;
+    }
+    closedir(d);
+    qsort(subs, (size_t)n, sizeof *subs, by_id);
+    return n;
+}
+
+/* Whether dir holds lab directories (NN-name). */
+static int is_tree(const char *dir)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    int yes = 0;
+
+    while (d != NULL && !yes && (e = readdir(d)) != NULL)
+        yes = e->d_name[0] >= '0' && e->d_name[0] <= '9' &&
+              e->d_name[1] >= '0' && e->d_name[1] <= '9' && e->d_name[2] == '-';
+    if (d != NULL)
+        closedir(d);
+    return yes;
+}
+
+/* The directory of an unpacked submission that is laid out like labs/:
+ * DIR itself, DIR/labs, or the same inside DIR's only subdirectory. */
+static char *find_tree(const char *dir, int depth)
+{
+    char *labs = str_printf("%s/labs", dir), *only = NULL;
+    struct dirent *e;
+    int subdirs = 0;
+    DIR *d;
+
+    if (is_tree(dir) || depth == 0) {
+        free(labs);
+        return strdup(dir);
+    }
+    if (labs && is_tree(labs))
+        return labs;
+    free(labs);
+    d = opendir(dir);
+    while (d != NULL && (e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.' || e->d_type != DT_DIR)
+            continue;
+        subdirs++;
+        free(only);
+        only = str_printf("%s/%s", dir, e->d_name);
+    }
+    if (d != NULL)
+        closedir(d);
+    if (subdirs == 1 && only != NULL) {
+        char *t = find_tree(only, depth - 1);
+        free(only);
+        return t;
+    }
+    free(only);
+    return strdup(dir);
+}
+
+/* In a worker: unpack archive into dir as the isolated uid. Returns 0, or
+ * -1 with a note in DIR/../unpack.log. */
+static int unpack(const struct opts *o, const struct sub *s, const char *subs,
+                  const char *work, const char *dir)
+{
+    char *arch = str_printf("%s/%s", subs, s->name), *log = str_printf("%s/unpack.log", work);
+    char *real = arch ? realpath(arch, NULL) : NULL;
+    char *tar[] = { "tar", "-xzf", real, "-C", (char *)dir, "--no-same-owner",
+                    "--no-same-permissions", NULL };
+    char *zip[] = { "unzip", "-q", "-n", real, "-d", (char *)dir, NULL };
+    char *env[] = { "PATH=/usr/bin:/bin", "LC_ALL=C", NULL };
+    struct limits lim = { 60, 60, 1024, 64, 64, 16, o->uid };
+    struct outcome oc;
+    int rc = -1;
+
+    FILE *lf = log ? fopen(log, "we") : NULL;  /* made here: work stays root's */
+
+    if (lf != NULL)
+        fclose(lf);
+    if (real && lf && (!o->uid || (dir_chown(dir, o->uid) == 0 &&
+                                   dir_chown(log, o->uid) == 0)) &&
+        run_bounded(s->kind == 't' ? tar : zip, dir, env, log, &lim, &oc) == 0)
+        rc = !oc.timed_out && WIFEXITED(oc.status) && WEXITSTATUS(oc.status) == 0 ? 0 : -1;
+    if (o->uid && (dir_chown(dir, 0) == -1 || (log && dir_chown(log, 0) == -1)))
+        rc = -1;                        /* the unpacked tree is root's again */
+    free(arch);
+    free(real);
+    free(log);
+    return rc;
+}
+
+/* The worker process for one submission: unpack if needed, then exec a
+ * grade of it. Never returns. */
+static void worker(const struct opts *o, const struct sub *s, const char *subs,
+                   const char *work, int slot)
+{
+    char *src = str_printf("%s/src", work), *tree = NULL;
+    char *rep = str_printf("%s/report.txt", work), *res = str_printf("%s/results.json", work);
+    char *sum = str_printf("%s/summary.tsv", work), slotbuf[16];
+    const char *exe = "/proc/self/exe";
+
+    if (!src || !rep || !res || !sum || run_init() == -1)
+        _exit(2);
+    if (s->kind == 'd') {
+        free(src);
+        src = str_printf("%s/%s", subs, s->name);
+    } else if (dir_make(src) == -1 || (unpack(o, s, subs, work, src) == -1 &&
+                                        !is_tree(src))) {
+        /* graded all the same: what could not be unpacked earns nothing */
+    }
+    tree = src ? find_tree(src, 3) : NULL;
+    if (tree == NULL || freopen(rep, "w", stdout) == NULL ||
+        dup2(fileno(stdout), 2) == -1)
+        _exit(2);
+    snprintf(slotbuf, sizeof slotbuf, "%d", slot);
+    char *argv[] = { (char *)exe, "--src", tree, "--results", res, "--summary",
+                     sum, "--slot", slotbuf, NULL };
+    execv(exe, argv);
+    _exit(2);
+}
+
+/* Start the worker for s in a free slot. Returns 0, or -1. */
+static int start(const struct opts *o, struct sub *s, const char *subs,
+                 const char *out, int slot)
+{
+    char *work = str_printf("%s/%s.new", out, s->id);
+    pid_t pid;
+
+    if (work == NULL || dir_remove(work) == -1 || dir_make(work) == -1 ||
+        chmod(work, 0755) == -1) {
+        free(work);
+        return -1;
+    }
+    fflush(NULL);
+    pid = fork();
+    if (pid == 0)
+        worker(o, s, subs, work, slot);
+    free(work);
+    if (pid == -1)
+        return -1;
+    s->pid = pid;
+    return 0;
+}
+
+/* A finished worker: keep its results if grading worked. Returns 1 if it
+ * did, 0 if not (the previous results, if any, stay). */
+static int finish(const char *out, struct sub *s)
+{
+    char *work = str_printf("%s/%s.new", out, s->id);
+    char *done = str_printf("%s/%s", out, s->id);
+    char *failed = str_printf("%s/%s.failed", out, s->id);
+    char *sum = str_printf("%s/summary.tsv", work ? work : "");
+    char *text = sum ? file_read(sum, 1 << 16, NULL) : NULL;
+    int ok = text && strstr(text, "\ntotal\t") && strstr(text, "\tok\n") &&
+             WIFEXITED(s->status) && WEXITSTATUS(s->status) == 0;
+
+    if (work && done && failed) {
+        dir_remove(ok ? done : failed);
+        if (rename(work, ok ? done : failed) == -1)
+            ok = 0;
+    }
+    free(text);
+    free(sum);
+    free(work);
+    free(done);
+    free(failed);
+    return ok;
+}
+
+/* A CSV field: quoted when it holds a comma, quote or line break. */
+static void csv_field(FILE *f, const char *s)
+{
+    if (strpbrk(s, ",\"\r\n") == NULL) {
+        fputs(s, f);
+        return;
+    }
+    fputc('"', f);
+    for (; *s; s++) {
+        if (*s == '"')
+            fputc('"', f);
+        fputc(*s, f);
+    }
+    fputc('"', f);
+}
+
+/* The gradebook row of s from OUT/ID/summary.tsv; ok says whether this run
+ * graded it (else: status error, no scores). */
+static void book_row(FILE *f, const char *out, const struct sub *s, int ok,
+                     char labs[][NAME_MAX_], int nlabs)
+{
+    char *sum = str_printf("%s/%s/summary.tsv", out, s->id);
+    char *text = ok && sum ? file_read(sum, 1 << 16, NULL) : NULL;
+
+    csv_field(f, s->id);
+    for (int i = 0; i <= nlabs; i++) {
+        const char *key = i < nlabs ? labs[i] : "total";
+        char *line = text ? strstr(text, key) : NULL;
+        int score = 0;
+        fputc(',', f);
+        if (line && sscanf(line + strlen(key), "\t%d", &score) == 1)
+            fprintf(f, "%d", score);
+    }
+    fprintf(f, ",%s\n", ok ? "ok" : "error");
+    free(text);
+    free(sum);
+}
+
+/* Wait for one worker and report it. Returns its index in subs, or -1. */
+static int reap(struct sub *subs, int n, int *ok, const char *out, int *done,
+                double t0)
+{
+    int st;
+    pid_t pid;
+
+    while ((pid = waitpid(-1, &st, 0)) == -1 && errno == EINTR)
+        ;
+    for (int i = 0; pid > 0 && i < n; i++) {
+        if (subs[i].pid != pid)
+            continue;
+        subs[i].pid = 0;
+        subs[i].status = st;
+        ok[i] = finish(out, &subs[i]);
+        fprintf(stderr, "[%*d/%d] %-24s %s (%.0f s)\n", n > 99 ? 3 : 2, ++*done,
+                n, subs[i].id, ok[i] ? "graded" : "ERROR", now_s() - t0);
+        return i;
+    }
+    return -1;
+}
+
+/* Write the gradebook. Returns the number of submissions in error, or -1. */
+static int gradebook_write(const char *path, const char *out, struct sub *subs,
+                           int n, const int *ok, char labs[][NAME_MAX_], int nlabs)
+{
+    FILE *f = fopen(path, "we");
+    int bad = 0;
+
+    if (f == NULL)
+        return -1;
+    fputs("id", f);
+    for (int i = 0; i < nlabs; i++)
+        fprintf(f, ",%s", labs[i]);
+    fputs(",total,status\n", f);
+    for (int i = 0; i < n; i++) {
+        book_row(f, out, &subs[i], ok[i], labs, nlabs);
+        bad += !ok[i];
+    }
+    return fclose(f) == EOF ? -1 : bad;
+}
+
+int batch_run(const struct opts *o, const char *subs_dir, const char *out,
+              int jobs, const char *gradebook)
+{
+    static struct sub subs[MAX_SUBS];
+    static int slot_of[MAX_SUBS], ok[MAX_SUBS];
+    char labs[32][NAME_MAX_];
+    int busy[MAX_JOBS] = { 0 }, running = 0, next = 0, done = 0, bad;
+    int n = list_subs(subs_dir, subs, MAX_SUBS);
+    int nlabs = manifest_find(o->root, NULL, labs, 32);
+    int base = (int)(getpid() % 16) * MAX_JOBS;     /* apart from other batches */
+    double t0 = now_s();
+
+    jobs = jobs < 1 ? 1 : jobs > MAX_JOBS ? MAX_JOBS : jobs;
+    if (n < 0 || nlabs < 0 || dir_make(out) == -1) {
+        perror("grade: batch");
+        return -1;
+    }
+    fprintf(stderr, "grading %d submission%s from %s, %d at a time\n", n,
+            n == 1 ? "" : "s", subs_dir, jobs);
+    while (done < n) {
+        while (running < jobs && next < n) {
+            int k = 0;
+            while (busy[k])
+                k++;
+            slot_of[next] = k;
+            if (start(o, &subs[next], subs_dir, out, base + k) == 0) {
+                busy[k] = 1;
+                running++;
+            } else {
+                ok[next] = 0;
+                done++;
+            }
+            next++;
+        }
+        int i = running > 0 ? reap(subs, n, ok, out, &done, t0) : -1;
+        if (i >= 0) {
+            busy[slot_of[i]] = 0;
+            running--;
+        }
+    }
+    bad = gradebook_write(gradebook, out, subs, n, ok, labs, nlabs);
+    if (bad >= 0)
+        fprintf(stderr, "gradebook: %s (%d graded, %d errors, %.1f s)\n",
+                gradebook, n - bad, bad, now_s() - t0);
+    return bad < 0 ? -1 : bad > 0;
+}

@@ -13,7 +13,7 @@ GRADER_SRC := $(wildcard grader/src/*.c)
 GRADER_OBJ := $(GRADER_SRC:grader/src/%.c=build/grader/%.o)
 GRADER_CFLAGS := -std=c11 -Wall -Wextra -Werror -O2 -g -MMD -MP $(GRADER_SAN)
 
-.PHONY: help grade check memcheck demo bench test deps grader clean
+.PHONY: help grade grade-all check memcheck demo bench test deps grader clean
 help:
 	@echo 'Students:'
 	@echo '  make check LAB=01 [T=test]   build and run one lab'"'"'s tests (fast)'
@@ -27,6 +27,9 @@ help:
 	@echo '  make grade SRC=solutions     grade the reference solutions (full marks)'
 	@echo '  make grade RESULTS=FILE      also write Gradescope results.json'
 	@echo '  make grade LAB=01            grade one lab only'
+	@echo '  make grade JUNIT=F TAP=F     also write JUnit XML and TAP reports'
+	@echo '  make grade-all SUBMISSIONS=DIR [JOBS=2] [GRADEBOOK=FILE]'
+	@echo '                               grade a class: each subdirectory, .tar.gz or .zip'
 	@echo 'Project:'
 	@echo '  make test [LAB=01]           the project'"'"'s own test suite (CI runs it)'
 	@echo '  make deps                    install the Debian packages (as root)'
@@ -49,7 +52,17 @@ deps:
 
 grade: deps grader
 	@$(GRADE) --src $(SRC) $(if $(LAB),--lab $(lab)) \
-	  $(if $(RESULTS),--results $(RESULTS))
+	  $(if $(RESULTS),--results $(RESULTS)) $(if $(JUNIT),--junit $(JUNIT)) \
+	  $(if $(TAP),--tap $(TAP))
+
+# A whole class: every subdirectory or archive of SUBMISSIONS.
+JOBS ?= 2
+BATCH_OUT ?= build/batch
+GRADEBOOK ?= $(BATCH_OUT)/gradebook.csv
+grade-all: deps grader
+	@test -n '$(SUBMISSIONS)' || { echo 'usage: make grade-all SUBMISSIONS=DIR [JOBS=N] [GRADEBOOK=FILE]'; exit 2; }
+	@$(GRADE) --batch $(SUBMISSIONS) --jobs $(JOBS) --out $(BATCH_OUT) \
+	  --gradebook $(GRADEBOOK)
 
 check memcheck demo: deps grader
 	@$(MAKE) -s --no-print-directory -f grader/lab.mk LAB=$(lab) \

@@ -118,7 +118,7 @@ static int build(const struct opts *o, const char *handin, const char *out,
     char *log = str_printf("%s/build.log", out);
     char *argv[] = { "make", "-s", "--no-print-directory", "-f", mk, a_lab,
                      a_in, a_out, "all", NULL };
-    struct limits lim = { 120 * o->scale, 300, 0, 64, 0, 128, o->uid };
+    struct limits lim = { 120 * o->scale, 300, 0, 64, 0, o->uid ? 128 : 0, o->uid };
     struct outcome oc;
     char why[128];
     int rc = -1;
@@ -152,7 +152,7 @@ static int test(const struct opts *o, const char *out, struct lab *l,
     int san = getenv("SAN") && *getenv("SAN") == '1';
     struct limits lim = { l->m.run_timeout * o->scale,
                           (long)(l->m.run_timeout * o->scale) + 1,
-                          san ? 0 : 4096, 64, 256, 256, o->uid };
+                          san ? 0 : 1024, 64, 256, o->uid ? 256 : 0, o->uid };
     struct outcome oc;
     char why[128];
     int rc = -1, points = 0;

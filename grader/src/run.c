@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -49,6 +50,19 @@ static int set_limit(int res, rlim_t v)
     return setrlimit(res, &r);
 }
 
+/* In the child, root of its own user and mount namespaces: fresh tmpfs
+ * on /tmp and /dev/shm, so that nothing it writes there outlives it or
+ * meets another grading's files. Returns 0, or -1 with errno set. */
+static int private_dirs(void)
+{
+    if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == -1)
+        return -1;
+    if (mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "size=256m,mode=1777") == -1)
+        return -1;
+    return mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV,
+                 "size=512m,mode=1777");
+}
+
 /* In the child: become unprivileged (see run.h). sync[0] tells the parent
  * whether a user namespace was made ('u') or not ('n'); the parent answers
  * on sync[1] once it has written the uid and gid maps. Returns -1 on
@@ -58,7 +72,7 @@ static int child_isolate(const struct limits *l, const int sync[2])
     char made = 'u', go;
     uid_t id = 0;
 
-    if (unshare(CLONE_NEWUSER | CLONE_NEWNET | CLONE_NEWIPC) == -1) {
+    if (unshare(CLONE_NEWUSER | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWNS) == -1) {
         made = 'n';
         id = l->uid;
         if (unshare(CLONE_NEWNET | CLONE_NEWIPC) == -1 && errno != EPERM)
@@ -69,7 +83,7 @@ static int child_isolate(const struct limits *l, const int sync[2])
     if (setgroups(0, NULL) == -1 || setresgid(id, id, id) == -1 ||
         setresuid(id, id, id) == -1)
         return -1;
-    return 0;
+    return made == 'u' ? private_dirs() : 0;
 }
 
 /* In the parent: map the child's new user namespace onto uid..uid+65535.

@@ -16,9 +16,10 @@ struct limits {
  * new user namespace in which it is root, mapped to host uids uid..uid+65535
  * (so it may switch to another uid there, as Lab 05's tests do, but holds no
  * privilege on the host: it cannot signal the grader, write the trusted
- * tree, or escape RLIMIT_NPROC), and a new network namespace with no
- * interface up. Where user namespaces are refused, it runs as host uid
- * `uid` with a new network namespace if possible. */
+ * tree, or escape RLIMIT_NPROC), a new network namespace with no
+ * interface up, and a mount namespace with its own empty /tmp and /dev/shm.
+ * Where user namespaces are refused, it runs as host uid `uid` with a new
+ * network namespace if possible. */
 
 struct outcome {
     int status;             /* raw wait status of the command */

@@ -13,7 +13,7 @@ GRADER_SRC := $(wildcard grader/src/*.c)
 GRADER_OBJ := $(GRADER_SRC:grader/src/%.c=build/grader/%.o)
 GRADER_CFLAGS := -std=c11 -Wall -Wextra -Werror -O2 -g -MMD -MP $(GRADER_SAN)
 
-.PHONY: help grade grade-all check memcheck demo bench test deps grader clean
+.PHONY: help grade grade-all gradescope check memcheck demo bench test deps grader clean
 help:
 	@echo 'Students:'
 	@echo '  make check LAB=01 [T=test]   build and run one lab'"'"'s tests (fast)'
@@ -30,6 +30,8 @@ help:
 	@echo '  make grade JUNIT=F TAP=F     also write JUnit XML and TAP reports'
 	@echo '  make grade-all SUBMISSIONS=DIR [JOBS=2] [GRADEBOOK=FILE]'
 	@echo '                               grade a class: each subdirectory, .tar.gz or .zip'
+	@echo '  make grade HIDDEN=DIR        add instructor-only suites DIR/NN-name/'
+	@echo '  make gradescope [HIDDEN=DIR] build/gradescope/autograder.zip for Gradescope'
 	@echo 'Project:'
 	@echo '  make test [LAB=01]           the project'"'"'s own test suite (CI runs it)'
 	@echo '  make deps                    install the Debian packages (as root)'
@@ -53,7 +55,7 @@ deps:
 grade: deps grader
 	@$(GRADE) --src $(SRC) $(if $(LAB),--lab $(lab)) \
 	  $(if $(RESULTS),--results $(RESULTS)) $(if $(JUNIT),--junit $(JUNIT)) \
-	  $(if $(TAP),--tap $(TAP))
+	  $(if $(TAP),--tap $(TAP)) $(if $(HIDDEN),--hidden $(HIDDEN))
 
 # A whole class: every subdirectory or archive of SUBMISSIONS.
 JOBS ?= 2
@@ -62,7 +64,7 @@ GRADEBOOK ?= $(BATCH_OUT)/gradebook.csv
 grade-all: deps grader
 	@test -n '$(SUBMISSIONS)' || { echo 'usage: make grade-all SUBMISSIONS=DIR [JOBS=N] [GRADEBOOK=FILE]'; exit 2; }
 	@$(GRADE) --batch $(SUBMISSIONS) --jobs $(JOBS) --out $(BATCH_OUT) \
-	  --gradebook $(GRADEBOOK)
+	  --gradebook $(GRADEBOOK) $(if $(HIDDEN),--hidden $(HIDDEN))
 
 check memcheck demo: deps grader
 	@$(MAKE) -s --no-print-directory -f grader/lab.mk LAB=$(lab) \
@@ -77,6 +79,19 @@ bench: deps
 	@$(BENCH_OUT)/tool/bench -s build/bench/throughput.svg \
 	  $(if $(BENCH_CSV),-c $(BENCH_CSV))
 	@echo "plot: build/bench/throughput.svg"
+
+# Gradescope's autograder zip: the trusted tree without the solutions or
+# the self-test (its patches show solution code), plus HIDDEN suites.
+GS := build/gradescope
+gradescope:
+	@sh grader/deps.sh gradescope
+	rm -rf $(GS) && mkdir -p $(GS)/tree
+	cp -R Makefile labs grader $(GS)/tree/
+	rm -rf $(GS)/tree/grader/selftest
+	$(if $(HIDDEN),cp -R $(HIDDEN) $(GS)/tree/hidden)
+	cp grader/gradescope/setup.sh grader/gradescope/run_autograder $(GS)/tree/
+	cd $(GS)/tree && zip -qr ../autograder.zip .
+	@echo "Gradescope autograder: $(GS)/autograder.zip"
 
 test: grader
 	@sh grader/deps.sh test

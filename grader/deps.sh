@@ -1,7 +1,7 @@
 #!/bin/sh
 # deps.sh - install the Debian packages a make target needs, or say how.
 #
-# Usage: sh grader/deps.sh grade|test|docker
+# Usage: sh grader/deps.sh grade|test|docker|gradescope
 # As root, installs what is missing with apt-get; otherwise prints the exact
 # command and fails. On a system without dpkg it trusts what is there.
 set -eu
@@ -12,9 +12,12 @@ case "${1:-grade}" in
     # clang: the -Werror build under a second compiler; shellcheck: the
     # scripts; patch: applies the known-buggy variants; jq: an independent
     # JSON parser to validate results.json; procps: pgrep finds leftovers.
-    test) want="$grade clang shellcheck patch jq procps" ;;
+    # python3-junitparser: a real JUnit parser; zip, unzip: the Gradescope
+    # package and zipped submissions.
+    test) want="$grade clang shellcheck patch jq procps python3-junitparser zip unzip" ;;
     docker) want="podman debootstrap" ;;
-    *) echo "usage: sh grader/deps.sh grade|test|docker" >&2; exit 2 ;;
+    gradescope) want="zip" ;;
+    *) echo "usage: sh grader/deps.sh grade|test|docker|gradescope" >&2; exit 2 ;;
 esac
 
 command -v dpkg-query >/dev/null 2>&1 || exit 0

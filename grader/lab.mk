@@ -10,7 +10,8 @@
 # Variables: LAB (NN-name; default: this directory's name), HANDIN_DIR (where
 # the handin files are; default: this lab's directory), OUT (build
 # directory; default build/check/LAB under the repository), SAN=1 (build
-# with AddressSanitizer and UBSan), CC.
+# with AddressSanitizer and UBSan), CC, SUITE (the test suite's directory;
+# the grader points it at an instructor's hidden suite).
 #
 # What a lab consists of comes from grader/suites/LAB/manifest: its handin
 # files (the only files ever taken from a submission) and which of them are
@@ -22,8 +23,8 @@
 ROOT := $(abspath $(dir $(lastword $(MAKEFILE_LIST)))..)
 LAB ?= $(notdir $(CURDIR))
 LABDIR := $(ROOT)/labs/$(LAB)
-SUITE := $(ROOT)/grader/suites/$(LAB)
-MANIFEST := $(SUITE)/manifest
+SUITE ?= $(ROOT)/grader/suites/$(LAB)
+MANIFEST := $(ROOT)/grader/suites/$(LAB)/manifest
 HANDIN_DIR ?= $(LABDIR)
 OUT ?= $(ROOT)/build/check$(if $(SAN),-san)/$(notdir $(patsubst %/,%,$(dir $(HANDIN_DIR))))/$(LAB)
 GRADE := $(ROOT)/build/grader/grade

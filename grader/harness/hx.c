@@ -222,16 +222,18 @@ out:
 static int hx_print_results(SRunner *sr)
 {
     TestResult **res = srunner_results(sr);
-    int n = srunner_ntests_run(sr), bad = 0;
+    int n = srunner_ntests_run(sr), bad = 0, skipped = 0;
 
     for (int k = 0; res != NULL && k < n; k++) {
         int i = hx_index(tr_tcname(res[k]));
         if (i < 0)
             continue;
         hx_report(stdout, 0, i, res[k]);
-        bad += hx_verdict(i, res[k]) != HX_PASS;
+        enum hx_verdict v = hx_verdict(i, res[k]);
+        skipped += v == HX_SKIP;
+        bad += v != HX_PASS && v != HX_SKIP;
     }
-    printf("%d passed, %d failed\n", n - bad, bad);
+    printf("%d passed, %d failed, %d skipped\n", n - bad - skipped, bad, skipped);
     free(res);
     return bad;
 }

@@ -150,11 +150,11 @@ static int unpack(const struct opts *o, const struct sub *s, const char *subs,
 {
     char *arch = str_printf("%s/%s", subs, s->name), *log = str_printf("%s/unpack.log", work);
     char *real = arch ? realpath(arch, NULL) : NULL;
-    char *tar[] = { "tar", "-xzf", real, "-C", (char *)dir, "--no-same-owner",
-                    "--no-same-permissions", NULL };
-    char *zip[] = { "unzip", "-q", "-n", real, "-d", (char *)dir, NULL };
+    char *tar[] = { "tar", "-xzf", real, "-C", ".", "--no-same-owner",
+                    "--no-same-permissions", NULL };     /* run in dir */
+    char *zip[] = { "unzip", "-q", "-n", real, "-d", ".", NULL };
     char *env[] = { "PATH=/usr/bin:/bin", "LC_ALL=C", NULL };
-    struct limits lim = { 60, 60, 1024, 64, 64, 16, o->uid };
+    struct limits lim = { 60, 60, 1024, 64, 64, 16, o->uid, o->keep_tmp };
     struct outcome oc;
     int rc = -1;
 
@@ -198,8 +198,18 @@ static void worker(const struct opts *o, const struct sub *s, const char *subs,
         dup2(fileno(stdout), 2) == -1)
         _exit(2);
     snprintf(slotbuf, sizeof slotbuf, "%d", slot);
-    char *argv[] = { (char *)exe, "--src", tree, "--results", res, "--summary",
-                     sum, "--slot", slotbuf, NULL };
+    char *argv[8 + 6] = { (char *)exe, "--src", tree, "--results", res,
+                          "--summary", sum, "--slot", slotbuf };
+    int a = 9;
+    if (o->lab) {
+        argv[a++] = "--lab";
+        argv[a++] = (char *)o->lab;
+    }
+    if (o->hidden) {
+        argv[a++] = "--hidden";
+        argv[a++] = (char *)o->hidden;
+    }
+    argv[a] = NULL;
     execv(exe, argv);
     _exit(2);
 }
@@ -340,7 +350,7 @@ int batch_run(const struct opts *o, const char *subs_dir, const char *out,
     char labs[32][NAME_MAX_];
     int busy[MAX_JOBS] = { 0 }, running = 0, next = 0, done = 0, bad;
     int n = list_subs(subs_dir, subs, MAX_SUBS);
-    int nlabs = manifest_find(o->root, NULL, labs, 32);
+    int nlabs = manifest_find(o->root, o->lab, labs, 32);
     int base = (int)(getpid() % 16) * MAX_JOBS;     /* apart from other batches */
     double t0 = now_s();
 

@@ -97,8 +97,9 @@ char *file_excerpt(const char *path, size_t max_bytes, int max_lines)
 }
 
 /* Copy the regular file `name` in directory dirfd (not a link, at most max
- * bytes) to `to`. Returns 0, or -1 with errno set (ELOOP for a link, EFBIG
- * if too big, EINVAL if not a regular file). */
+ * bytes) to `to`. Returns 0; -1 with errno set if the source will not do
+ * (ELOOP for a link, EFBIG if too big, EINVAL if not a regular file);
+ * -2 with errno set if `to` could not be written (our fault, not its). */
 int file_copy_at(int dirfd, const char *name, const char *to, size_t max)
 {
     int in = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC), out = -1;
@@ -116,17 +117,19 @@ int file_copy_at(int dirfd, const char *name, const char *to, size_t max)
         err = S_ISREG(st.st_mode) ? EFBIG : EINVAL;
         goto out;
     }
+    rc = -2;                            /* from here on, failures are ours */
     out = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (out == -1) {
         err = errno;
         goto out;
     }
     for (;;) {
-        ssize_t n = read(in, buf, sizeof buf);
+        ssize_t n = read(in, buf, sizeof buf), w = 0;
         if (n == 0)
             break;
-        if (n == -1 || write(out, buf, (size_t)n) != n) {
-            err = n == -1 ? errno : EIO;
+        if (n == -1 || (w = write(out, buf, (size_t)n)) != n) {
+            err = n == -1 || w == -1 ? errno : EIO;
+            rc = n == -1 ? -1 : -2;
             goto out;
         }
     }
@@ -135,9 +138,9 @@ out:
     close(in);
     if (out != -1 && close(out) == -1 && rc == 0) {
         err = errno;
-        rc = -1;
+        rc = -2;
     }
-    if (rc == -1)
+    if (rc != 0)
         errno = err;
     return rc;
 }

@@ -17,6 +17,7 @@ struct manifest {
     int memcheck;                       /* points for the Valgrind pass */
     double test_timeout;                /* seconds per test, before scaling */
     double run_timeout;                 /* seconds for the whole test binary */
+    char visibility[16];                /* hidden suites: Gradescope's */
 };
 
 /* One test's verdict. */
@@ -24,7 +25,8 @@ struct test {
     char name[NAME_MAX_];
     char part[128];                     /* "1. Map a page" */
     char section[32];                   /* handout section, "§2" */
-    char verdict[8];                    /* pass, fail, error, early */
+    char verdict[8];                    /* pass, fail, error, early, skip */
+    char visibility[16];                /* Gradescope's; "visible" if "" */
     char where[128];                    /* file:line of the last check */
     int points, earned;
     char *msg;                          /* what went wrong; "" if passed */
@@ -46,6 +48,7 @@ struct lab {
     struct test *tests;
     int ntests;
     int mc_ran, mc_earned;              /* Valgrind pass: run? points */
+    int hidden_points;                  /* of an instructor's hidden suite */
     char *mc_note;                      /* its verdict and report excerpt */
     double secs;                        /* time spent grading the lab */
     char *out;                          /* its build directory */
@@ -57,6 +60,8 @@ struct opts {
     const char *src;                    /* tree laid out like labs/ */
     const char *handin;                 /* --check/--memcheck: one lab's dir */
     const char *only;                   /* --check: one test */
+    const char *hidden;                 /* instructor-only suites: DIR/LAB */
+    const char *lab;                    /* only labs whose name starts so */
     const char *results;                /* Gradescope results.json path */
     const char *junit, *tap;            /* JUnit XML and TAP report paths */
     const char *summary;                /* one line per lab, for batches */
@@ -68,10 +73,12 @@ struct opts {
     char run_id[32];                    /* prefix of this run's /dev/shm names */
     unsigned uid;                       /* run submissions as this host uid
                                            range (run.h); 0: as ourselves */
+    int keep_tmp;                       /* a path we need is under /tmp */
 };
 
 /* manifest.c */
 int manifest_load(const char *root, const char *lab, struct manifest *m);
+int manifest_read(const char *path, struct manifest *m);
 int manifest_find(const char *root, const char *want, char labs[][NAME_MAX_],
                   int max);
 
@@ -91,6 +98,7 @@ void lab_free(struct lab *lab);
 int lab_score(const struct lab *lab);
 int lab_max(const struct lab *lab);
 int lab_points(const struct lab *lab);
+int all_passed(const struct lab *lab);
 
 /* results.c */
 int results_parse(const char *path, struct lab *lab);

@@ -1,7 +1,7 @@
 /* main.c - grade: the shm-labs autograder.
  *
  * Usage: grade [--src DIR] [--lab NN] [--results FILE] [--junit FILE]
- *              [--tap FILE] [--summary FILE] [--no-memcheck]
+ *              [--tap FILE] [--summary FILE] [--hidden DIR] [--no-memcheck]
  *              [--expect-fail LIST] [--keep] [--no-isolate] [--slot N]
  *        grade --check --lab NN --handin DIR [--only TEST]
  *        grade --memcheck --lab NN --handin DIR
@@ -10,6 +10,8 @@
  * Grades every lab (or those whose name starts with NN) of the submission
  * DIR (default labs/), laid out like labs/. Only each lab's handin files
  * are taken from it; tests, headers and Makefiles come from this tree.
+ * --hidden DIR adds instructor-only suites DIR/LAB/{manifest,suite.c}
+ * (their manifest: points, visibility; Gradescope visibility settings).
  * --check and --memcheck serve "make check" and "make memcheck": one lab,
  * built incrementally from DIR in place.
  * As root, submissions build and run in their own user and network
@@ -41,7 +43,7 @@
 static void usage(void)
 {
     fputs("usage: grade [--src DIR] [--lab NN] [--results FILE] [--junit FILE]\n"
-          "             [--tap FILE] [--summary FILE] [--no-memcheck]\n"
+          "             [--tap FILE] [--summary FILE] [--hidden DIR] [--no-memcheck]\n"
           "             [--expect-fail LIST] [--keep] [--no-isolate] [--slot N]\n"
           "       grade --check|--memcheck --lab NN --handin DIR [--only TEST]\n"
           "       grade --batch DIR [--jobs N] [--out DIR] [--gradebook FILE]\n",
@@ -78,7 +80,7 @@ static void parse(int argc, char **argv, struct opts *o, const char **lab)
         { "no-isolate", 0, 0, 'I' }, { "slot", 1, 0, 'S' },
         { "junit", 1, 0, 'J' }, { "tap", 1, 0, 'T' }, { "summary", 1, 0, 'Y' },
         { "batch", 1, 0, 'B' }, { "out", 1, 0, 'O' }, { "jobs", 1, 0, 'j' },
-        { "gradebook", 1, 0, 'G' },
+        { "gradebook", 1, 0, 'G' }, { "hidden", 1, 0, 'H' },
         { 0, 0, 0, 0 } };
     int c;
 
@@ -101,6 +103,7 @@ static void parse(int argc, char **argv, struct opts *o, const char **lab)
         case 'O': batch.out = optarg; break;
         case 'j': batch.jobs = atoi(optarg); break;
         case 'G': batch.gradebook = optarg; break;
+        case 'H': o->hidden = optarg; break;
         case 'I': o->uid = 1; break;    /* marks "no": see choose_uid */
         case 'S': o->uid = 2 + (unsigned)atoi(optarg) % 1024; break;
         default: usage();
@@ -110,6 +113,10 @@ static void parse(int argc, char **argv, struct opts *o, const char **lab)
         usage();
     if (o->handin && (o->handin = realpath(o->handin, NULL)) == NULL) {
         perror("grade: --handin");
+        exit(2);
+    }
+    if (o->hidden && (o->hidden = realpath(o->hidden, NULL)) == NULL) {
+        perror("grade: --hidden");
         exit(2);
     }
 }
@@ -124,6 +131,17 @@ static unsigned choose_uid(unsigned opt)
     if (geteuid() != 0 || opt == 1)
         return 0;
     return 100000 + 65536 * slot;
+}
+
+/* Whether path (made absolute) lies under /tmp, which an isolated run
+ * would see replaced by an empty tmpfs. */
+static int under_tmp(const char *path)
+{
+    char *real = path ? realpath(path, NULL) : NULL;
+    int yes = real && strncmp(real, "/tmp", 4) == 0 && strchr("/", real[4]);
+
+    free(real);
+    return yes;
 }
 
 static double seconds(void)
@@ -144,6 +162,7 @@ int main(int argc, char **argv)
     double t0 = seconds();
 
     parse(argc, argv, &o, &want);
+    o.lab = want;
     if (o.root == NULL && (o.root = find_root()) == NULL) {
         perror("grade: cannot find the shm-labs tree");
         return 2;
@@ -151,6 +170,8 @@ int main(int argc, char **argv)
     if (sc && atof(sc) >= 1)
         o.scale = atof(sc);
     o.uid = choose_uid(o.uid);
+    o.keep_tmp = under_tmp(o.root) || under_tmp(o.src) || under_tmp(o.handin) ||
+                 under_tmp(o.hidden) || under_tmp(batch.out);
     if (getrandom(&r, sizeof r, 0) != (ssize_t)sizeof r)
         r = (unsigned short)t0;
     snprintf(o.run_id, sizeof o.run_id, "%d-%04x", (int)getpid(), r);
@@ -210,5 +231,6 @@ int main(int argc, char **argv)
         dir_remove(work);
     free(work);
     free((char *)o.handin);
+    free((char *)o.hidden);
     return infra ? 2 : rc;
 }

@@ -114,7 +114,7 @@ int memcheck_run(const struct opts *o, const char *out, struct lab *lab,
         "--trace-children=yes", "--child-silent-after-fork=yes",
         "--error-exitcode=99", logopt, test, NULL };
     struct limits lim = { 3 * lab->m.run_timeout * o->scale, 0, 0, 64, 0,
-                          o->uid ? 256 : 0, o->uid };
+                          o->uid ? 256 : 0, o->uid, o->keep_tmp };
     struct lab mc = { .m = lab->m };
     struct outcome oc;
     char why[128];
@@ -132,11 +132,8 @@ int memcheck_run(const struct opts *o, const char *out, struct lab *lab,
         goto out;
     }
     lab->mc_ran = 1;
-    if (results_parse(results, &mc) == 0) {
-        passed = mc.ntests > 0;
-        for (int i = 0; i < mc.ntests; i++)
-            passed &= mc.tests[i].earned == mc.tests[i].points;
-    }
+    if (results_parse(results, &mc) == 0)
+        passed = all_passed(&mc);
     clean = judge_logs(vgdir, &lab->mc_note);
     if (passed && clean) {
         lab->mc_earned = lab->m.memcheck;

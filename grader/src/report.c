@@ -146,13 +146,14 @@ static void json_str(FILE *f, const char *s)
 }
 
 static void json_test(FILE *f, int *first, const char *name, int score,
-                      int max, const char *output)
+                      int max, const char *output, const char *visibility)
 {
     fprintf(f, "%s\n    {\"name\": ", *first ? "" : ",");
     json_str(f, name);
     fprintf(f, ", \"score\": %d, \"max_score\": %d, \"status\": \"%s\", "
-            "\"visibility\": \"visible\", \"output\": ",
-            score, max, score == max ? "passed" : "failed");
+            "\"visibility\": \"%s\", \"output\": ",
+            score, max, score == max ? "passed" : "failed",
+            visibility && *visibility ? visibility : "visible");
     json_str(f, output);
     fputc('}', f);
     *first = 0;
@@ -164,7 +165,7 @@ static void json_lab(FILE *f, int *first, const struct lab *l)
 
     if (l->state != LAB_RAN) {
         snprintf(name, sizeof name, "%s: %s", l->m.lab, state_name(l->state));
-        json_test(f, first, name, 0, lab_max(l), l->note);
+        json_test(f, first, name, 0, lab_max(l), l->note, NULL);
         return;
     }
     for (int i = 0; i < l->ntests; i++) {
@@ -173,12 +174,12 @@ static void json_lab(FILE *f, int *first, const struct lab *l)
             str_printf("%s\n(%s; read handouts/%s.md %s)", t->msg, t->where,
                        l->m.lab, t->section);
         snprintf(name, sizeof name, "%s: %s: %s", l->m.lab, t->part, t->name);
-        json_test(f, first, name, t->earned, t->points, out);
+        json_test(f, first, name, t->earned, t->points, out, t->visibility);
         free(out);
     }
     if (l->m.memcheck > 0) {
         snprintf(name, sizeof name, "%s: Valgrind: memcheck", l->m.lab);
-        json_test(f, first, name, l->mc_earned, l->m.memcheck, l->mc_note);
+        json_test(f, first, name, l->mc_earned, l->m.memcheck, l->mc_note, NULL);
     }
 }
 

@@ -53,11 +53,12 @@ static int set_limit(int res, rlim_t v)
 /* In the child, root of its own user and mount namespaces: fresh tmpfs
  * on /tmp and /dev/shm, so that nothing it writes there outlives it or
  * meets another grading's files. Returns 0, or -1 with errno set. */
-static int private_dirs(void)
+static int private_dirs(int keep_tmp)
 {
     if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == -1)
         return -1;
-    if (mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "size=256m,mode=1777") == -1)
+    if (!keep_tmp && mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV,
+                           "size=256m,mode=1777") == -1)
         return -1;
     return mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV,
                  "size=512m,mode=1777");
@@ -83,7 +84,7 @@ static int child_isolate(const struct limits *l, const int sync[2])
     if (setgroups(0, NULL) == -1 || setresgid(id, id, id) == -1 ||
         setresuid(id, id, id) == -1)
         return -1;
-    return made == 'u' ? private_dirs() : 0;
+    return made == 'u' ? private_dirs(l->keep_tmp) : 0;
 }
 
 /* In the parent: map the child's new user namespace onto uid..uid+65535.
@@ -137,12 +138,12 @@ static int child_setup(const char *cwd, const char *log, const struct limits *l,
         return -1;
     if (l->uid != 0 && child_isolate(l, sync) == -1)
         return -1;
-    if (cwd != NULL && chdir(cwd) == -1)
-        return -1;
     in = open("/dev/null", O_RDONLY);
-    out = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    out = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);   /* before chdir: */
     if (in == -1 || out == -1 || dup2(in, 0) == -1 || dup2(out, 1) == -1 ||
-        dup2(out, 2) == -1)
+        dup2(out, 2) == -1)                                /* log may be relative */
+        return -1;
+    if (cwd != NULL && chdir(cwd) == -1)
         return -1;
     /* Nothing of the grader's but stdio reaches the command. */
     if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) == -1)

@@ -10,6 +10,7 @@ struct limits {
     long nofile;            /* open descriptors (RLIMIT_NOFILE); 0: keep */
     long nproc;             /* processes of its uid (RLIMIT_NPROC); 0: keep */
     unsigned uid;           /* run as this unprivileged host uid (see below); 0: as we are */
+    int keep_tmp;           /* isolated: keep the host's /tmp (paths it needs are there) */
 };
 
 /* Isolation (limits.uid != 0, grader running as root): the command gets a

@@ -13,15 +13,21 @@ GRADER_SRC := $(wildcard grader/src/*.c)
 GRADER_OBJ := $(GRADER_SRC:grader/src/%.c=build/grader/%.o)
 GRADER_CFLAGS := -std=c11 -Wall -Wextra -Werror -O2 -g -MMD -MP $(GRADER_SAN)
 
-.PHONY: help grade grade-all gradescope check memcheck demo bench test deps grader clean
+.PHONY: help grade grade-all gradescope docker shell docker-test check \
+	status hint watch reset dist memcheck demo bench test deps grader clean
 help:
 	@echo 'Students:'
 	@echo '  make check LAB=01 [T=test]   build and run one lab'"'"'s tests (fast)'
 	@echo '  make memcheck LAB=01         the Valgrind pass of one lab'
 	@echo '  make demo LAB=03 D=name      build and run one of a lab'"'"'s demo programs'
 	@echo '  make grade                   grade every lab in labs/, with a table'
+	@echo '  make watch LAB=01            rerun the tests whenever a handin file is saved'
+	@echo '  make hint LAB=01             the next hint for the first failing test'
+	@echo '  make status                  each lab'"'"'s points from its last make check'
+	@echo '  make reset LAB=01            restore the skeleton (a backup is kept)'
 	@echo '  make bench [SRC=labs]        lab 06: pipe vs shared memory (solutions by default)'
 	@echo '                               BENCH_CSV=FILE also writes the figures as CSV'
+	@echo '  make docker, make shell      build the container; a shell in it on this tree'
 	@echo 'Instructors:'
 	@echo '  make grade SRC=DIR           grade a submission laid out like labs/'
 	@echo '  make grade SRC=solutions     grade the reference solutions (full marks)'
@@ -34,6 +40,8 @@ help:
 	@echo '  make gradescope [HIDDEN=DIR] build/gradescope/autograder.zip for Gradescope'
 	@echo 'Project:'
 	@echo '  make test [LAB=01]           the project'"'"'s own test suite (CI runs it)'
+	@echo '  make docker-test             build the container for real, make test inside'
+	@echo '  make dist                    the student release (no solutions): build/dist/'
 	@echo '  make deps                    install the Debian packages (as root)'
 	@echo '  make clean                   remove build/'
 	@echo 'Variables: CK_TIMEOUT_MULTIPLIER=N scales every time limit.'
@@ -70,6 +78,31 @@ check memcheck demo: deps grader
 	@$(MAKE) -s --no-print-directory -f grader/lab.mk LAB=$(lab) \
 	  HANDIN_DIR=$(ROOT)/$(SRC)/$(lab) $@ $(if $(T),T=$(T)) $(if $(D),D=$(D))
 
+# A student's daily loop.
+status: grader
+	@$(GRADE) --status --src $(SRC)
+
+hint: grader
+	@$(GRADE) --hint --lab $(lab) --src $(SRC)
+
+watch: deps grader
+	@sh grader/watch.sh $(lab) $(SRC)
+
+reset:
+	@sh grader/reset.sh $(lab) $(FROM)
+
+# The student release: no solutions, no self-test (its patches show
+# solution code), with a copy of each skeleton for make reset.
+DIST := build/dist/shm-labs
+dist:
+	rm -rf build/dist && mkdir -p $(DIST)/grader/skeleton
+	cp -R Makefile README.md labs handouts docker $(DIST)/
+	cp -R grader/harness grader/src grader/suites grader/gradescope \
+	  grader/lab.mk grader/deps.sh grader/watch.sh grader/reset.sh $(DIST)/grader/
+	cp -R labs/. $(DIST)/grader/skeleton/
+	tar -czf build/dist/shm-labs.tar.gz -C build/dist shm-labs
+	@echo "student release: build/dist/shm-labs.tar.gz"
+
 # The Lab 06 benchmark: pipe vs shared-memory channel vs memcpy.
 BENCH_SRC ?= $(if $(filter labs,$(SRC)),labs,solutions)
 BENCH_OUT := build/bench/$(BENCH_SRC)
@@ -93,9 +126,25 @@ gradescope:
 	cd $(GS)/tree && zip -qr ../autograder.zip .
 	@echo "Gradescope autograder: $(GS)/autograder.zip"
 
+# The self-study container (docker/Dockerfile).
+IMAGE ?= shm-labs
+docker:
+	@if docker info >/dev/null 2>&1; then \
+	  docker build -f docker/Dockerfile -t $(IMAGE) .; \
+	else sh grader/deps.sh docker && \
+	  podman build --isolation chroot -f docker/Dockerfile -t $(IMAGE) .; fi
+
+shell:
+	docker run --rm -it --shm-size=256m -v "$(CURDIR)":/labs -w /labs $(IMAGE)
+
+docker-test:
+	@IMAGE=$(IMAGE) sh docker/test
+
 test: grader
-	@sh grader/deps.sh test
-	@LAB='$(LAB)' sh grader/selftest/run
+	@if [ ! -d grader/selftest ]; then \
+	  echo "make test: the project's own tests are not in the student release"; \
+	  exit 0; fi; \
+	sh grader/deps.sh test && LAB='$(LAB)' sh grader/selftest/run
 
 clean:
 	rm -rf build

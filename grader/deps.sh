@@ -12,9 +12,9 @@ case "${1:-grade}" in
     # clang: the -Werror build under a second compiler; shellcheck: the
     # scripts; patch: applies the known-buggy variants; jq: an independent
     # JSON parser to validate results.json; procps: pgrep finds leftovers.
-    # python3-junitparser: a real JUnit parser; zip, unzip: the Gradescope
-    # package and zipped submissions.
-    test) want="$grade clang shellcheck patch jq procps python3-junitparser zip unzip" ;;
+    # python3-junitparser: a real JUnit parser; perl: prove reads TAP; zip,
+    # unzip: the Gradescope package and zipped submissions.
+    test) want="$grade clang shellcheck patch jq procps python3-junitparser perl zip unzip" ;;
     docker) want="podman debootstrap" ;;
     gradescope) want="zip" ;;
     *) echo "usage: sh grader/deps.sh grade|test|docker|gradescope" >&2; exit 2 ;;

@@ -154,7 +154,7 @@ static int unpack(const struct opts *o, const struct sub *s, const char *subs,
                     "--no-same-permissions", NULL };     /* run in dir */
     char *zip[] = { "unzip", "-q", "-n", real, "-d", ".", NULL };
     char *env[] = { "PATH=/usr/bin:/bin", "LC_ALL=C", NULL };
-    struct limits lim = { 60, 60, 1024, 64, 64, 16, o->uid, o->keep_tmp };
+    struct limits lim = { 60, 60, 1024, 64, 64, 16, o->uid, o->keep_tmp, 0 };
     struct outcome oc;
     int rc = -1;
 

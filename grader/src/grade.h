@@ -18,6 +18,7 @@ struct manifest {
     double test_timeout;                /* seconds per test, before scaling */
     double run_timeout;                 /* seconds for the whole test binary */
     char visibility[16];                /* hidden suites: Gradescope's */
+    int needs_setuid;                   /* its tests switch uid (run.h) */
 };
 
 /* One test's verdict. */
@@ -66,7 +67,8 @@ struct opts {
     const char *junit, *tap;            /* JUnit XML and TAP report paths */
     const char *summary;                /* one line per lab, for batches */
     const char *expect;                 /* --expect-fail list, or NULL */
-    int mode;                           /* 'g' grade, 'c' check, 'm' memcheck */
+    int mode;                           /* 'g' grade, 'c' check, 'm' memcheck,
+                                           's' status, 'h' hint, 'b' batch */
     int no_memcheck;                    /* skip the Valgrind pass */
     int keep;                           /* keep the build directory */
     double scale;                       /* CK_TIMEOUT_MULTIPLIER */
@@ -99,6 +101,12 @@ int lab_score(const struct lab *lab);
 int lab_max(const struct lab *lab);
 int lab_points(const struct lab *lab);
 int all_passed(const struct lab *lab);
+char *lab_out_dir(const struct opts *o, const char *work, const char *lab);
+
+/* loop.c */
+const char *colour(const char *code);
+int loop_status(const struct opts *o);
+int loop_hint(const struct opts *o, const char *lab);
 
 /* results.c */
 int results_parse(const char *path, struct lab *lab);

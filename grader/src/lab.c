@@ -122,7 +122,8 @@ static int build(const struct opts *o, const char *handin, const char *out,
     char *a_suite = suite ? str_printf("SUITE=%s", suite) : NULL;
     char *argv[] = { "make", "-s", "--no-print-directory", "-f", mk, a_lab,
                      a_in, a_out, "all", a_suite, NULL };
-    struct limits lim = { 120 * o->scale, 300, 0, 64, 0, o->uid ? 128 : 0, o->uid, o->keep_tmp };
+    struct limits lim = { 120 * o->scale, 300, 0, 64, 0, o->uid ? 128 : 0,
+                          o->uid, o->keep_tmp, 0 };
     struct outcome oc;
     char why[128];
     int rc = -1;
@@ -157,7 +158,8 @@ static int test(const struct opts *o, const char *out, struct lab *l,
     int san = getenv("SAN") && *getenv("SAN") == '1';
     struct limits lim = { l->m.run_timeout * o->scale,
                           (long)(l->m.run_timeout * o->scale) + 1,
-                          san ? 0 : 1024, 64, 256, o->uid ? 256 : 0, o->uid, o->keep_tmp };
+                          san ? 0 : 1024, 64, 256, o->uid ? 256 : 0,
+                          o->uid, o->keep_tmp, l->m.needs_setuid };
     struct outcome oc;
     char why[128];
     int rc = -1, points = 0;
@@ -272,24 +274,26 @@ out:
     return rc;
 }
 
-/* Where a lab is built: fresh under work, or build/check/TREE/LAB. */
-static char *out_dir(const struct opts *o, const char *work, const char *lab)
+/* Where a lab is built: fresh under work (grading), or, for the student's
+ * commands, build/check/TREE/LAB, TREE being the name of the directory of
+ * the handin directory (--handin) or the submission (--src). */
+char *lab_out_dir(const struct opts *o, const char *work, const char *lab)
 {
     char tree[4096];
+    const char *san = getenv("SAN");
 
     if (o->mode == 'g')
         return str_printf("%s/%s/out", work, lab);
-    const char *san = getenv("SAN");
-
-    snprintf(tree, sizeof tree, "%s", o->handin);
+    snprintf(tree, sizeof tree, "%s", o->handin ? o->handin : o->src);
     return str_printf("%s/build/check%s/%s/%s", o->root,
-                      san && *san == '1' ? "-san" : "", basename(dirname(tree)), lab);
+                      san && *san == '1' ? "-san" : "",
+                      basename(o->handin ? dirname(tree) : tree), lab);
 }
 
 int lab_grade(const struct opts *o, const char *work, const char *name,
               struct lab *l)
 {
-    char *out = out_dir(o, work, name), *handin = NULL, *tmp = NULL;
+    char *out = lab_out_dir(o, work, name), *handin = NULL, *tmp = NULL;
     char *env[E_N + 1] = { NULL };
     int rc = -1;
 

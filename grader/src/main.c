@@ -6,6 +6,7 @@
  *        grade --check --lab NN --handin DIR [--only TEST]
  *        grade --memcheck --lab NN --handin DIR
  *        grade --batch DIR [--jobs N] [--out DIR] [--gradebook FILE]
+ *        grade --status [--src DIR]      grade --hint --lab NN [--src DIR]
  *
  * Grades every lab (or those whose name starts with NN) of the submission
  * DIR (default labs/), laid out like labs/. Only each lab's handin files
@@ -46,7 +47,8 @@ static void usage(void)
           "             [--tap FILE] [--summary FILE] [--hidden DIR] [--no-memcheck]\n"
           "             [--expect-fail LIST] [--keep] [--no-isolate] [--slot N]\n"
           "       grade --check|--memcheck --lab NN --handin DIR [--only TEST]\n"
-          "       grade --batch DIR [--jobs N] [--out DIR] [--gradebook FILE]\n",
+          "       grade --batch DIR [--jobs N] [--out DIR] [--gradebook FILE]\n"
+          "       grade --status [--src DIR] | --hint --lab NN [--src DIR]\n",
           stderr);
     exit(2);
 }
@@ -81,6 +83,7 @@ static void parse(int argc, char **argv, struct opts *o, const char **lab)
         { "junit", 1, 0, 'J' }, { "tap", 1, 0, 'T' }, { "summary", 1, 0, 'Y' },
         { "batch", 1, 0, 'B' }, { "out", 1, 0, 'O' }, { "jobs", 1, 0, 'j' },
         { "gradebook", 1, 0, 'G' }, { "hidden", 1, 0, 'H' },
+        { "status", 0, 0, 's' + 256 }, { "hint", 0, 0, 'h' + 256 },
         { 0, 0, 0, 0 } };
     int c;
 
@@ -90,6 +93,7 @@ static void parse(int argc, char **argv, struct opts *o, const char **lab)
         case 'l': *lab = optarg; break;
         case 'r': o->results = optarg; break;
         case 'c': case 'm': o->mode = c; break;
+        case 's' + 256: case 'h' + 256: o->mode = c - 256; break;
         case 'h': o->handin = optarg; break;
         case 'o': o->only = optarg; break;
         case 'n': o->no_memcheck = 1; break;
@@ -109,7 +113,8 @@ static void parse(int argc, char **argv, struct opts *o, const char **lab)
         default: usage();
         }
     }
-    if (optind != argc || (strchr("cm", o->mode) && (!*lab || !o->handin)))
+    if (optind != argc || (strchr("cm", o->mode) && (!*lab || !o->handin)) ||
+        (o->mode == 'h' && !*lab))
         usage();
     if (o->handin && (o->handin = realpath(o->handin, NULL)) == NULL) {
         perror("grade: --handin");
@@ -184,6 +189,10 @@ int main(int argc, char **argv)
         fprintf(stderr, "grade: no lab matches '%s'\n", want ? want : "");
         return 2;
     }
+    if (o.mode == 's')
+        return loop_status(&o);
+    if (o.mode == 'h')
+        return loop_hint(&o, names[0]);
     if (o.mode == 'g' && access(o.src, R_OK | X_OK) == -1) {
         fprintf(stderr, "grade: cannot read the submission %s: %s\n", o.src,
                 strerror(errno));

@@ -114,7 +114,8 @@ int memcheck_run(const struct opts *o, const char *out, struct lab *lab,
         "--trace-children=yes", "--child-silent-after-fork=yes",
         "--error-exitcode=99", logopt, test, NULL };
     struct limits lim = { 3 * lab->m.run_timeout * o->scale, 0, 0, 64, 0,
-                          o->uid ? 256 : 0, o->uid, o->keep_tmp };
+                          o->uid ? 256 : 0, o->uid, o->keep_tmp,
+                          lab->m.needs_setuid };
     struct lab mc = { .m = lab->m };
     struct outcome oc;
     char why[128];

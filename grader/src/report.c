@@ -11,11 +11,15 @@
 
 #define WIDTH 64
 
-/* "  PASS  name ........ 2/2" */
+/* "  PASS  name ........ 2/2", the tag coloured on a terminal. */
 static void row(const char *tag, const char *name, int earned, int max)
 {
     int pad = WIDTH - 8 - (int)strlen(name);
-    printf("  %-5s %s %*d/%d\n", tag, name, pad > 0 ? pad : 1, earned, max);
+    const char *c = strcmp(tag, "PASS") == 0 ? "\033[32m" :
+                    strcmp(tag, "SKIP") == 0 ? "\033[33m" : "\033[31m";
+
+    printf("  %s%-5s%s %s %*d/%d\n", colour(c), tag, colour("\033[0m"), name,
+           pad > 0 ? pad : 1, earned, max);
 }
 
 /* Print text indented by 8, one line at a time. */

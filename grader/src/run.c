@@ -75,7 +75,7 @@ static int child_isolate(const struct limits *l, const int sync[2])
 
     if (unshare(CLONE_NEWUSER | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWNS) == -1) {
         made = 'n';
-        id = l->uid;
+        id = l->needs_setuid ? 0 : l->uid;
         if (unshare(CLONE_NEWNET | CLONE_NEWIPC) == -1 && errno != EPERM)
             return -1;
     }

@@ -11,6 +11,7 @@ struct limits {
     long nproc;             /* processes of its uid (RLIMIT_NPROC); 0: keep */
     unsigned uid;           /* run as this unprivileged host uid (see below); 0: as we are */
     int keep_tmp;           /* isolated: keep the host's /tmp (paths it needs are there) */
+    int needs_setuid;       /* without a user namespace, stay root (see below) */
 };
 
 /* Isolation (limits.uid != 0, grader running as root): the command gets a
@@ -19,8 +20,9 @@ struct limits {
  * privilege on the host: it cannot signal the grader, write the trusted
  * tree, or escape RLIMIT_NPROC), a new network namespace with no
  * interface up, and a mount namespace with its own empty /tmp and /dev/shm.
- * Where user namespaces are refused, it runs as host uid `uid` with a new
- * network namespace if possible. */
+ * Where user namespaces are refused (Docker's default seccomp profile), it
+ * runs as host uid `uid` with a new network namespace if possible, unless
+ * needs_setuid: then it stays root (a lab whose tests must switch uid). */
 
 struct outcome {
     int status;             /* raw wait status of the command */

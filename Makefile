@@ -14,12 +14,13 @@ GRADER_OBJ := $(GRADER_SRC:grader/src/%.c=build/grader/%.o)
 GRADER_CFLAGS := -std=c11 -Wall -Wextra -Werror -O2 -g -MMD -MP $(GRADER_SAN)
 
 .PHONY: help grade grade-all gradescope docker shell docker-test check \
-	status hint watch reset dist memcheck demo bench test deps grader clean
+	status hint watch reset dist handouts memcheck demo bench test deps grader clean
 help:
 	@echo 'Students:'
 	@echo '  make check LAB=01 [T=test]   build and run one lab'"'"'s tests (fast)'
 	@echo '  make memcheck LAB=01         the Valgrind pass of one lab'
 	@echo '  make demo LAB=03 D=name      build and run one of a lab'"'"'s demo programs'
+	@echo '  make handouts                the handouts as a site: build/site/index.html'
 	@echo '  make grade                   grade every lab in labs/, with a table'
 	@echo '  make watch LAB=01            rerun the tests whenever a handin file is saved'
 	@echo '  make hint LAB=01             the next hint for the first failing test'
@@ -102,6 +103,11 @@ dist:
 	cp -R labs/. $(DIST)/grader/skeleton/
 	tar -czf build/dist/shm-labs.tar.gz -C build/dist shm-labs
 	@echo "student release: build/dist/shm-labs.tar.gz"
+
+# The handouts as an HTML site (pandoc).
+handouts:
+	@sh grader/deps.sh site
+	@sh handouts/site/build.sh build/site
 
 # The Lab 06 benchmark: pipe vs shared-memory channel vs memcpy.
 BENCH_SRC ?= $(if $(filter labs,$(SRC)),labs,solutions)

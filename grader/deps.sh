@@ -1,7 +1,7 @@
 #!/bin/sh
 # deps.sh - install the Debian packages a make target needs, or say how.
 #
-# Usage: sh grader/deps.sh grade|test|docker|gradescope
+# Usage: sh grader/deps.sh grade|test|docker|gradescope|site
 # As root, installs what is missing with apt-get; otherwise prints the exact
 # command and fails. On a system without dpkg it trusts what is there.
 set -eu
@@ -13,11 +13,13 @@ case "${1:-grade}" in
     # scripts; patch: applies the known-buggy variants; jq: an independent
     # JSON parser to validate results.json; procps: pgrep finds leftovers.
     # python3-junitparser: a real JUnit parser; perl: prove reads TAP; zip,
-    # unzip: the Gradescope package and zipped submissions.
-    test) want="$grade clang shellcheck patch jq procps python3-junitparser perl zip unzip" ;;
+    # unzip: the Gradescope package and zipped submissions; pandoc: the
+    # handouts site.
+    test) want="$grade clang shellcheck patch jq procps python3-junitparser perl zip unzip pandoc" ;;
     docker) want="podman debootstrap" ;;
     gradescope) want="zip" ;;
-    *) echo "usage: sh grader/deps.sh grade|test|docker|gradescope" >&2; exit 2 ;;
+    site) want="pandoc" ;;
+    *) echo "usage: sh grader/deps.sh grade|test|docker|gradescope|site" >&2; exit 2 ;;
 esac
 
 command -v dpkg-query >/dev/null 2>&1 || exit 0

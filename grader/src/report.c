@@ -121,6 +121,18 @@ void report_text(const struct opts *o, const struct lab *labs, int n)
         printf("\n%-*s %d/%d\n", WIDTH - 1, "TOTAL", score, max);
 }
 
+/* The length of the UTF-8 sequence at p, or 0 if it is not valid. */
+static int utf8_len(const unsigned char *p)
+{
+    int len = *p < 0x80 ? 1 : (*p >> 5) == 6 ? 2 : (*p >> 4) == 14 ? 3
+            : (*p >> 3) == 30 ? 4 : 0;
+
+    for (int k = 1; k < len; k++)
+        if ((p[k] & 0xc0) != 0x80)
+            return 0;
+    return len;
+}
+
 /* Write s as a JSON string: control bytes escaped, invalid UTF-8 replaced
  * by U+FFFD, so that whatever a submission printed stays valid JSON. */
 static void json_str(FILE *f, const char *s)
@@ -129,12 +141,8 @@ static void json_str(FILE *f, const char *s)
 
     fputc('"', f);
     while (*p) {
-        int len = *p < 0x80 ? 1 : (*p >> 5) == 6 ? 2 : (*p >> 4) == 14 ? 3
-                : (*p >> 3) == 30 ? 4 : 0;
-        int ok = len > 0;
-        for (int k = 1; ok && k < len; k++)
-            ok = (p[k] & 0xc0) == 0x80;
-        if (!ok) {
+        int len = utf8_len(p);
+        if (len == 0) {
             fputs("\\ufffd", f);
             p++;
         } else if (*p == '"' || *p == '\\') {
@@ -258,13 +266,9 @@ static void xml_str(FILE *f, const char *s)
     const unsigned char *p = (const unsigned char *)(s ? s : "");
 
     while (*p) {
-        int len = *p < 0x80 ? 1 : (*p >> 5) == 6 ? 2 : (*p >> 4) == 14 ? 3
-                : (*p >> 3) == 30 ? 4 : 0;
-        int ok = len > 0;
-        for (int k = 1; ok && k < len; k++)
-            ok = (p[k] & 0xc0) == 0x80;
-        if (!ok || (*p < 0x20 && *p != '\n' && *p != '\t')) {
-            fputs(ok ? "?" : "\xef\xbf\xbd", f);
+        int len = utf8_len(p);
+        if (len == 0 || (*p < 0x20 && *p != '\n' && *p != '\t')) {
+            fputs(len ? "?" : "\xef\xbf\xbd", f);
             p++;
             continue;
         }

@@ -27,6 +27,7 @@
 #include <errno.h>
 #include <stddef.h>
 #include <string.h>
+#include <sys/types.h>
 
 struct hx_test {
     const char *name;           /* unique within the lab, [a-z0-9_] */
@@ -116,9 +117,26 @@ int hx_mapped(const void *addr, char perms[5]);
  * child exits with fn's return value; it must not use Check assertions. */
 int hx_child(int (*fn)(void *), void *arg);
 
-/* Run the program `path` (argv[0] = path, no arguments) with stdin from
- * /dev/null; store what it wrote to stdout and stderr, '\0'-terminated and
- * cut to size, in out and err. Returns the raw wait status or -1. */
+/* A program started by hx_spawn. */
+struct hx_proc {
+    pid_t pid;                  /* the running program, -1 if none */
+    int out, err;               /* unlinked temporary files: its stdout, stderr */
+};
+
+/* Start the program argv[0] (a path) with arguments argv, stdin from
+ * /dev/null and stdout and stderr into temporary files. Returns 0, or -1
+ * with errno set (nothing left open). */
+int hx_spawn(char *const argv[], struct hx_proc *p);
+
+/* Finish with p: if wait, wait for the program (retrying on EINTR);
+ * then store what it wrote, '\0'-terminated and cut to size, in out and
+ * err, and close the files. Returns the raw wait status (0 if not waited
+ * for), or -1 if waiting failed. */
+int hx_finish(struct hx_proc *p, int wait, char *out, size_t outsz,
+              char *err, size_t errsz);
+
+/* Run the program `path` with no arguments: hx_spawn then hx_finish.
+ * Returns the raw wait status or -1. */
 int hx_run_prog(const char *path, char *out, size_t outsz,
                 char *err, size_t errsz);
 

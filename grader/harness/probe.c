@@ -97,7 +97,8 @@ static void hx_slurp(int fd, char *buf, size_t size)
     buf[n > 0 ? n : 0] = '\0';
 }
 
-/* An unlinked temporary file. Returns its descriptor or -1. */
+/* An unlinked temporary file, not inherited by programs. Returns its
+ * descriptor or -1. */
 static int hx_tmpfile(void)
 {
     const char *dir = getenv("TMPDIR");
@@ -105,41 +106,65 @@ static int hx_tmpfile(void)
     int fd;
 
     snprintf(path, sizeof path, "%s/hx.XXXXXX", dir ? dir : "/tmp");
-    fd = mkostemp(path, O_CLOEXEC);     /* not inherited by the program */
+    fd = mkostemp(path, O_CLOEXEC);
     if (fd != -1)
         unlink(path);
     return fd;
 }
 
+int hx_spawn(char *const argv[], struct hx_proc *p)
+{
+    int err;
+
+    p->pid = -1;
+    p->out = hx_tmpfile();
+    p->err = hx_tmpfile();
+    if (p->out != -1 && p->err != -1) {
+        fflush(NULL);
+        p->pid = fork();
+    }
+    if (p->pid == 0) {
+        int in = open("/dev/null", O_RDONLY);
+        if (in == -1 || dup2(in, 0) == -1 || dup2(p->out, 1) == -1 ||
+            dup2(p->err, 2) == -1)
+            _exit(126);
+        execv(argv[0], argv);
+        _exit(127);
+    }
+    if (p->pid > 0)
+        return 0;
+    err = errno;
+    if (p->out != -1)
+        close(p->out);
+    if (p->err != -1)
+        close(p->err);
+    p->out = p->err = -1;
+    errno = err;
+    return -1;
+}
+
+int hx_finish(struct hx_proc *p, int wait, char *out, size_t outsz,
+              char *err, size_t errsz)
+{
+    int status = wait ? hx_wait(p->pid) : 0;
+
+    hx_slurp(p->out, out, outsz);
+    hx_slurp(p->err, err, errsz);
+    close(p->out);
+    close(p->err);
+    p->out = p->err = -1;
+    return status;
+}
+
 int hx_run_prog(const char *path, char *out, size_t outsz,
                 char *err, size_t errsz)
 {
-    int fo = hx_tmpfile(), fe = hx_tmpfile(), status = -1;
-    pid_t pid;
+    char *argv[] = { (char *)path, NULL };
+    struct hx_proc p;
 
-    if (fo == -1 || fe == -1)
-        goto out;
-    fflush(NULL);
-    pid = fork();
-    if (pid == -1)
-        goto out;
-    if (pid == 0) {
-        int in = open("/dev/null", O_RDONLY);
-        if (in == -1 || dup2(in, 0) == -1 || dup2(fo, 1) == -1 ||
-            dup2(fe, 2) == -1)
-            _exit(126);
-        execl(path, path, (char *)NULL);
-        _exit(127);
-    }
-    status = hx_wait(pid);
-    hx_slurp(fo, out, outsz);
-    hx_slurp(fe, err, errsz);
-out:
-    if (fo != -1)
-        close(fo);
-    if (fe != -1)
-        close(fe);
-    return status;
+    if (hx_spawn(argv, &p) == -1)
+        return -1;
+    return hx_finish(&p, 1, out, outsz, err, errsz);
 }
 
 int hx_memcheck(void)

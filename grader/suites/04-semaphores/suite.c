@@ -1102,24 +1102,9 @@ TEST(chan_unlink_removes, 2, "§7")
 
 /* Part 6: the peer program */
 
-/* An unlinked temporary file in $TMPDIR, or -1. */
-static int tmpfile_fd(void)
-{
-    const char *dir = getenv("TMPDIR");
-    char path[4096];
-
-    snprintf(path, sizeof path, "%s/l04.XXXXXX", dir != NULL ? dir : "/tmp");
-    int fd = mkstemp(path);
-    if (fd == -1)
-        return -1;
-    unlink(path);
-    fcntl(fd, F_SETFD, FD_CLOEXEC);     /* the program gets dup2'd copies */
-    return fd;
-}
-
 struct prog {
-    struct kid k;               /* the running program */
-    int out, err;               /* temporary files for stdout and stderr */
+    struct kid k;               /* the running program, waited for by kid_wait */
+    struct hx_proc io;          /* its stdout and stderr */
 };
 
 /* Start ./peer with argv (argv[0] "./peer"), stdin /dev/null, its output
@@ -1127,34 +1112,16 @@ struct prog {
 static void peer_start(struct prog *p, char *const argv[])
 {
     memset(p, 0, sizeof *p);
-    p->out = tmpfile_fd();
-    p->err = tmpfile_fd();
-    EXPECT(p->out != -1 && p->err != -1, "test setup: no temporary file (%s)",
+    EXPECT(hx_spawn(argv, &p->io) == 0, "test setup: cannot start ./peer (%s)",
            hx_errname(errno));
-    fflush(NULL);
-    p->k.pid = fork();
-    EXPECT(p->k.pid != -1, "test setup: fork failed");
-    if (p->k.pid == 0) {
-        int in = open("/dev/null", O_RDONLY);
-        if (in == -1 || dup2(in, 0) == -1 || dup2(p->out, 1) == -1 ||
-            dup2(p->err, 2) == -1)
-            _exit(126);
-        execv("./peer", argv);
-        _exit(127);
-    }
+    p->k.pid = p->io.pid;
 }
 
 /* Read what the program wrote; close the files. */
 static void peer_output(struct prog *p, char *out, size_t outsz, char *err,
                         size_t errsz)
 {
-    ssize_t n = pread(p->out, out, outsz - 1, 0);
-
-    out[n > 0 ? n : 0] = '\0';
-    n = pread(p->err, err, errsz - 1, 0);
-    err[n > 0 ? n : 0] = '\0';
-    close(p->out);
-    close(p->err);
+    hx_finish(&p->io, 0, out, outsz, err, errsz);
 }
 
 #define EXCHANGES 2000L         /* requests in peer_exchange */

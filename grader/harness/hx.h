@@ -86,6 +86,16 @@ extern const struct hx_part hx_parts[];
                hx_errname(w_), hx_errname(e_));                      \
     } while (0)
 
+/* The call must fail: return -1 and set errno to `want`. */
+#define EXPECT_FAIL(what, call, want)                                \
+    do {                                                             \
+        errno = 0;                                                   \
+        long long r_ = (long long)(call);                            \
+        EXPECT(r_ == -1, "%s: expected -1 with errno %s, got %lld",  \
+               (what), hx_errname(want), r_);                        \
+        EXPECT_ERRNO((what), (want));                                \
+    } while (0)
+
 #define EXPECT_PTR(what, p)                                          \
     EXPECT((p) != NULL, "%s: expected an address, got NULL (errno %s)", \
            (what), hx_errname(errno))
@@ -111,6 +121,14 @@ int hx_fd_count(void);
  * Returns 1 and copies the 4-letter permissions ("rw-s") into perms (if
  * not NULL), 0 if addr is unmapped, -1 on error. */
 int hx_mapped(const void *addr, char perms[5]);
+
+/* Start fn(arg) in a child process that exits with fn's return value
+ * (it must not use Check assertions). Returns the child's pid, or -1. */
+pid_t hx_start(int (*fn)(void *), void *arg);
+
+/* Wait for child pid, retrying when a signal interrupts the wait. Returns
+ * its raw wait status, or -1. */
+int hx_reap(pid_t pid);
 
 /* Run fn(arg) in a child process and wait for it. Returns the raw wait
  * status (use WIFEXITED and friends), or -1 if fork or waitpid failed. The

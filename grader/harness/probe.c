@@ -66,8 +66,7 @@ int hx_mapped(const void *addr, char perms[5])
     return found;
 }
 
-/* waitpid, retried when a signal interrupts it. */
-static int hx_wait(pid_t pid)
+int hx_reap(pid_t pid)
 {
     int status;
 
@@ -77,17 +76,22 @@ static int hx_wait(pid_t pid)
     return status;
 }
 
-int hx_child(int (*fn)(void *), void *arg)
+pid_t hx_start(int (*fn)(void *), void *arg)
 {
     pid_t pid;
 
-    fflush(NULL);
+    fflush(NULL);                       /* or the child repeats our output */
     pid = fork();
-    if (pid == -1)
-        return -1;
     if (pid == 0)
         _exit(fn(arg) & 0xff);
-    return hx_wait(pid);
+    return pid;
+}
+
+int hx_child(int (*fn)(void *), void *arg)
+{
+    pid_t pid = hx_start(fn, arg);
+
+    return pid == -1 ? -1 : hx_reap(pid);
 }
 
 /* Read what fd holds from its start into buf, '\0'-terminated. */
@@ -146,7 +150,7 @@ int hx_spawn(char *const argv[], struct hx_proc *p)
 int hx_finish(struct hx_proc *p, int wait, char *out, size_t outsz,
               char *err, size_t errsz)
 {
-    int status = wait ? hx_wait(p->pid) : 0;
+    int status = wait ? hx_reap(p->pid) : 0;
 
     hx_slurp(p->out, out, outsz);
     hx_slurp(p->err, err, errsz);

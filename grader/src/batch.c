@@ -198,9 +198,10 @@ static void worker(const struct opts *o, const struct sub *s, const char *subs,
         dup2(fileno(stdout), 2) == -1)
         _exit(2);
     snprintf(slotbuf, sizeof slotbuf, "%d", slot);
-    char *argv[8 + 6] = { (char *)exe, "--src", tree, "--results", res,
-                          "--summary", sum, "--slot", slotbuf };
-    int a = 9;
+    char *argv[10 + 6] = { (char *)exe, "--src", tree, "--results", res,
+                           "--summary", sum, "--slot", slotbuf,
+                           "--lab-jobs", "1" };     /* JOBS fill the cores */
+    int a = 11;
     if (o->lab) {
         argv[a++] = "--lab";
         argv[a++] = (char *)o->lab;

@@ -76,6 +76,7 @@ struct opts {
     unsigned uid;                       /* run submissions as this host uid
                                            range (run.h); 0: as ourselves */
     int keep_tmp;                       /* a path we need is under /tmp */
+    int lab_jobs;                       /* labs graded at once (grade mode) */
 };
 
 /* manifest.c */
@@ -110,6 +111,8 @@ int loop_hint(const struct opts *o, const char *lab);
 
 /* results.c */
 int results_parse(const char *path, struct lab *lab);
+int lab_save(const char *path, const struct lab *lab);
+int lab_load(const char *path, struct lab *lab);
 
 /* memcheck.c */
 int memcheck_run(const struct opts *o, const char *out, struct lab *lab,

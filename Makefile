@@ -110,7 +110,7 @@ handouts:
 	@sh handouts/site/build.sh build/site
 
 # The Lab 06 benchmark: pipe vs shared-memory channel vs memcpy.
-BENCH_SRC ?= $(if $(filter labs,$(SRC)),labs,solutions)
+BENCH_SRC := $(if $(filter command line environment,$(origin SRC)),$(SRC),solutions)
 BENCH_OUT := build/bench/$(BENCH_SRC)
 bench: deps
 	@$(MAKE) -s --no-print-directory -f grader/lab.mk LAB=06-pipes \

@@ -62,7 +62,7 @@ $(OUT)/test: $(TESTOBJ) $(LIBOBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS)
 
 $(PROGRAMS:%=$(OUT)/%): $(OUT)/%: $(OUT)/u/%.o $(LIBOBJ)
-	$(CC) $(LDFLAGS) -o $@ $^ -pthread
+	$(CC) $(LDFLAGS) -o $@ $^ -pthread -lm
 
 $(OUT)/u/%.o: $(HANDIN_DIR)/%.c | $(OUT)/u
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
@@ -76,12 +76,12 @@ $(OUT)/h/%.o: $(ROOT)/grader/harness/%.c | $(OUT)/h
 tools: $(TOOLS:%=$(OUT)/tool/%)
 
 $(OUT)/tool/%: $(LABDIR)/%.c $(LIBOBJ) | $(OUT)/tool
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $^ -pthread
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBOBJ) -pthread -lm
 
 demos: $(DEMOS:%=$(OUT)/demo/%)
 
 $(OUT)/demo/%: $(LABDIR)/%.c | $(OUT)/demo
-	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< -pthread
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< -pthread -lm
 
 demo: $(OUT)/demo/$(D)
 	@echo '$$ timeout 10 ./$(D)'

@@ -18,6 +18,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "demo.h"
+
 #define GIVE_UP_S 3                     /* how long the plain wait may spin */
 
 /* The page parent and child share. */
@@ -27,29 +29,6 @@ struct flags {
 };
 
 static struct flags *shared;
-
-static void die(const char *what)
-{
-    perror(what);
-    exit(EXIT_FAILURE);
-}
-
-static double now(void)
-{
-    struct timespec t;
-
-    if (clock_gettime(CLOCK_MONOTONIC, &t) == -1)
-        die("clock_gettime");
-    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
-static void nap_ms(long ms)
-{
-    struct timespec t = { ms / 1000, ms % 1000 * 1000000L };
-
-    while (nanosleep(&t, &t) == -1)
-        ;                               /* EINTR: sleep the rest */
-}
 
 /* Fork a child that sets one of the flags after 100 ms, then exits. */
 static pid_t start_setter(int plain)

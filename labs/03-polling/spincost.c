@@ -18,6 +18,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "demo.h"
+
 #define WAIT_MS 1000                    /* how long each wait lasts */
 
 /* The page parent and child share. */
@@ -25,21 +27,6 @@ struct flag {
     atomic_int up;                      /* 1 once the child raised it */
     _Atomic double raised_at;           /* CLOCK_MONOTONIC s; before up */
 };
-
-static void die(const char *what)
-{
-    perror(what);
-    exit(EXIT_FAILURE);
-}
-
-static double now(void)
-{
-    struct timespec t;
-
-    if (clock_gettime(CLOCK_MONOTONIC, &t) == -1)
-        die("clock_gettime");
-    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
 
 static void nap_ns(long ns)
 {

@@ -15,7 +15,10 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
+
+#include "demo.h"
 
 enum { EMPTY = 0, FULL = 1 };
 
@@ -25,12 +28,6 @@ struct slot {
     uint32_t len;                       /* bytes in data; behind state */
     char data[56];                      /* the message; behind state */
 };
-
-static void die(const char *what)
-{
-    perror(what);
-    exit(EXIT_FAILURE);
-}
 
 /* One poll, as a receiver does it. Prints what it finds. */
 static void poll_once(struct slot *s, const char *who)

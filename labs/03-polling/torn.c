@@ -21,6 +21,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "demo.h"
+
 #define OLD_TEXT "pay 100 EUR to Alice"
 #define NEW_TEXT "pay 999 EUR to Mallory"
 #define WORDS 32                        /* payload words in part 2 */
@@ -39,29 +41,6 @@ struct slot {
     atomic_int stop;                    /* 1: the reader has had enough */
     uint64_t word[WORDS];               /* every word = the sequence number */
 };
-
-static void die(const char *what)
-{
-    perror(what);
-    exit(EXIT_FAILURE);
-}
-
-static double now(void)
-{
-    struct timespec t;
-
-    if (clock_gettime(CLOCK_MONOTONIC, &t) == -1)
-        die("clock_gettime");
-    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
-static void nap_ms(long ms)
-{
-    struct timespec t = { ms / 1000, ms % 1000 * 1000000L };
-
-    while (nanosleep(&t, &t) == -1)
-        ;                               /* EINTR: sleep the rest */
-}
 
 static void *map_shared(size_t size)
 {

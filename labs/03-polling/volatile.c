@@ -19,6 +19,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "demo.h"
+
 #define VALUES 5
 
 /* The slot of parts 1 and 2. */
@@ -32,29 +34,6 @@ struct aslot {
     atomic_int full;                    /* 1: value is there to read */
     int value;                          /* protected by full */
 };
-
-static void die(const char *what)
-{
-    perror(what);
-    exit(EXIT_FAILURE);
-}
-
-static double now(void)
-{
-    struct timespec t;
-
-    if (clock_gettime(CLOCK_MONOTONIC, &t) == -1)
-        die("clock_gettime");
-    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
-static void nap_ms(long ms)
-{
-    struct timespec t = { ms / 1000, ms % 1000 * 1000000L };
-
-    while (nanosleep(&t, &t) == -1)
-        ;                               /* EINTR: sleep the rest */
-}
 
 /* The senders: hand over 1 .. n, waiting each time until it was taken.
  * noinline: find them with objdump -d. */

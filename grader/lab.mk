@@ -5,13 +5,15 @@
 #   make check [T=test]     build, then run this lab's tests (or one test)
 #   make memcheck           build, then the Valgrind pass
 #   make [all]              build the test binary and the lab's programs
+#   make harness            build only the suite and harness objects
 #   make demo D=name        build and run the lab's demo program name.c
 #   make clean              remove this lab's build directory
 # Variables: LAB (NN-name; default: this directory's name), HANDIN_DIR (where
 # the handin files are; default: this lab's directory), OUT (build
 # directory; default build/check/LAB under the repository), SAN=1 (build
 # with AddressSanitizer and UBSan), CC, SUITE (the test suite's directory;
-# the grader points it at an instructor's hidden suite).
+# the grader points it at an instructor's hidden suite), NODEPS=1 (do not
+# check for the Debian packages), PREFIX_MAP (see below).
 #
 # What a lab consists of comes from grader/suites/LAB/manifest: its handin
 # files (the only files ever taken from a submission) and which of them are
@@ -43,6 +45,9 @@ LIBSRC := $(filter-out $(PROGRAMS:%=%.c),$(filter %.c,$(HANDIN)))
 CC ?= cc
 CFLAGS := -std=c11 -Wall -Wextra -Werror -O2 -g
 CPPFLAGS := -I$(LABDIR) -I$(ROOT)/grader/harness -MMD -MP
+# PREFIX_MAP="FROM=TO ...": debug paths to rewrite (the grader builds in a
+# view at /shm-labs; for make check it maps that back, so gdb finds the files).
+CFLAGS += $(PREFIX_MAP:%=-fdebug-prefix-map=%)
 ifdef SAN
 CFLAGS += -fsanitize=address,undefined -fno-sanitize-recover=all \
           -fno-omit-frame-pointer
@@ -55,8 +60,12 @@ HX_DEF := -DHX_LAB='"$(LAB)"'
 LIBOBJ := $(LIBSRC:%.c=$(OUT)/u/%.o)
 TESTOBJ := $(OUT)/s/suite.o $(OUT)/h/hx.o $(OUT)/h/probe.o
 
-.PHONY: all demos demo tools check memcheck clean
+.PHONY: all harness demos demo tools check memcheck clean
 all: $(OUT)/test $(PROGRAMS:%=$(OUT)/%)
+
+# The trusted half of the test program, no handin file in it: the grader
+# builds it first, so that a failure here is known to be the grader's.
+harness: $(TESTOBJ)
 
 $(OUT)/test: $(TESTOBJ) $(LIBOBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS)

@@ -150,11 +150,16 @@ static int unpack(const struct opts *o, const struct sub *s, const char *subs,
 {
     char *arch = str_printf("%s/%s", subs, s->name), *log = str_printf("%s/unpack.log", work);
     char *real = arch ? realpath(arch, NULL) : NULL;
-    char *tar[] = { "tar", "-xzf", real, "-C", ".", "--no-same-owner",
+    /* In a view, the archive is /shm-labs/archive and dir /shm-labs/out. */
+    const struct bind view[] = { { real, "/shm-labs/archive", 0 },
+                                 { dir, "/shm-labs/out", 1 }, { NULL, NULL, 0 } };
+    char *in = o->view_dir ? "/shm-labs/archive" : real;
+    char *tar[] = { "tar", "-xzf", in, "-C", ".", "--no-same-owner",
                     "--no-same-permissions", NULL };     /* run in dir */
-    char *zip[] = { "unzip", "-q", "-n", real, "-d", ".", NULL };
+    char *zip[] = { "unzip", "-q", "-n", in, "-d", ".", NULL };
     char *env[] = { "PATH=/usr/bin:/bin", "LC_ALL=C", NULL };
-    struct limits lim = { 60, 60, 1024, 64, 64, 16, o->uid, o->keep_tmp, 0 };
+    struct limits lim = { 60, 60, 1024, 64, 64, 16, o->uid, 0, o->view_dir,
+                          o->view_dir ? view : NULL };
     struct outcome oc;
     int rc = -1;
 
@@ -164,7 +169,8 @@ static int unpack(const struct opts *o, const struct sub *s, const char *subs,
         fclose(lf);
     if (real && lf && (!o->uid || (dir_chown(dir, o->uid) == 0 &&
                                    dir_chown(log, o->uid) == 0)) &&
-        run_bounded(s->kind == 't' ? tar : zip, dir, env, log, &lim, &oc) == 0)
+        run_bounded(s->kind == 't' ? tar : zip, o->view_dir ? "/shm-labs/out" : dir,
+                    env, log, &lim, &oc) == 0)
         rc = !oc.timed_out && WIFEXITED(oc.status) && WEXITSTATUS(oc.status) == 0 ? 0 : -1;
     if (o->uid && (dir_chown(dir, 0) == -1 || (log && dir_chown(log, 0) == -1)))
         rc = -1;                        /* the unpacked tree is root's again */

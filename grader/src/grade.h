@@ -4,6 +4,8 @@
 
 #include <stddef.h>
 
+#include "run.h"
+
 #define MAX_HANDIN 8
 #define NAME_MAX_ 64
 
@@ -75,8 +77,23 @@ struct opts {
     char run_id[32];                    /* prefix of this run's /dev/shm names */
     unsigned uid;                       /* run submissions as this host uid
                                            range (run.h); 0: as ourselves */
-    int keep_tmp;                       /* a path we need is under /tmp */
+    const char *view_dir;               /* isolated: where views are built
+                                           (run.h); NULL: no view here */
     int lab_jobs;                       /* labs graded at once (grade mode) */
+};
+
+#define VIEW_ROOT "/shm-labs"              /* the tree, as a view shows it */
+
+/* Where a lab's commands find its directories: the host's paths, or with
+ * a view (o->view_dir) fixed paths under /shm-labs bound to them. */
+struct place {
+    char *out;                          /* host: build directory (writable) */
+    char *handin;                       /* host: the handin files */
+    char *suite;                        /* host: a hidden suite, or NULL */
+    char *root, *seen_out, *seen_handin, *seen_suite;   /* as the commands
+                                           see them (seen_suite may be NULL) */
+    struct bind binds[8];               /* the view; binds[0].from NULL: none */
+    char *str[6];                       /* strings the binds point to */
 };
 
 /* manifest.c */
@@ -104,6 +121,11 @@ int lab_points(const struct lab *lab);
 int all_passed(const struct lab *lab);
 char *lab_out_dir(const struct opts *o, const char *work, const char *lab);
 
+int place_make(const struct opts *o, const char *lab, const char *out,
+               const char *handin, const char *suite, struct place *p);
+void place_free(struct place *p);
+const struct bind *place_view(const struct place *p);   /* NULL: none */
+
 /* loop.c */
 const char *colour(const char *code);
 int loop_status(const struct opts *o);
@@ -115,7 +137,7 @@ int lab_save(const char *path, const struct lab *lab);
 int lab_load(const char *path, struct lab *lab);
 
 /* memcheck.c */
-int memcheck_run(const struct opts *o, const char *out, struct lab *lab,
+int memcheck_run(const struct opts *o, const struct place *p, struct lab *lab,
                  char *const env[]);
 
 /* batch.c */

@@ -27,16 +27,17 @@ enum { E_PATH, E_HOME, E_TMP, E_RESULTS, E_RUN, E_TIMEOUT, E_SCALE, E_FORK,
        E_CC, E_SAN, E_LANG, E_N };
 
 /* The environment every command of a lab gets: nothing inherited but CC
- * and SAN (how to build), so a student's shell cannot change a grade. */
-static void env_build(const struct opts *o, const char *out, const struct lab *l,
-                      char *env[E_N + 1])
+ * and SAN (how to build), so a student's shell cannot change a grade.
+ * Paths are the ones the commands see (struct place). */
+static void env_build(const struct opts *o, const struct place *p,
+                      const struct lab *l, char *env[E_N + 1])
 {
     const char *cc = getenv("CC"), *san = getenv("SAN");
 
     env[E_PATH] = strdup("PATH=/usr/local/bin:/usr/bin:/bin");
-    env[E_HOME] = str_printf("HOME=%s", out);
-    env[E_TMP] = str_printf("TMPDIR=%s/tmp", out);
-    env[E_RESULTS] = str_printf("HX_RESULTS=%s/results", out);
+    env[E_HOME] = str_printf("HOME=%s", p->seen_out);
+    env[E_TMP] = str_printf("TMPDIR=%s/tmp", p->seen_out);
+    env[E_RESULTS] = str_printf("HX_RESULTS=%s/results", p->seen_out);
     env[E_RUN] = str_printf("HX_RUN=%s", o->run_id);
     env[E_TIMEOUT] = str_printf("HX_TEST_TIMEOUT=%g", l->m.test_timeout);
     env[E_SCALE] = str_printf("CK_TIMEOUT_MULTIPLIER=%g", o->scale);
@@ -81,8 +82,9 @@ static int stage(const struct opts *o, const char *dir, struct lab *l)
         if (rc == -1)
             l->note = stage_note(o->src, l->m.lab, l->m.handin[i]);
         else if (rc == -2)
-            l->note = str_printf("cannot copy %s into %s: %s", l->m.handin[i],
-                                 dir, strerror(errno));
+            l->note = str_printf("the grader cannot copy %s into %s: %s (is "
+                                 "the disk full?)", l->m.handin[i], dir,
+                                 strerror(errno));
         free(to);
     }
     if (lab != -1)
@@ -110,33 +112,52 @@ static void shm_sweep(const char *run_id)
     closedir(d);
 }
 
-/* make all. Returns 0 if it built; else sets LAB_NOBUILD and a note. */
-static int build(const struct opts *o, const char *handin, const char *out,
-                 const char *suite, struct lab *l, char *const env[])
+/* What the grader tells when it could not do its own work on lab l. */
+static char *infra_note(const struct opts *o, const char *what, const char *why)
 {
-    char *mk = str_printf("%s/grader/lab.mk", o->root);
+    return str_printf("the grader could not %s (this is no fault of the "
+                      "submission): %s\n%s", what, why,
+                      o->view_dir ? "" :
+                      "This machine allows no private view of the files, so the "
+                      "sandbox uid must be able to reach the checkout: move it "
+                      "out of a private directory such as /root (e.g. to /srv), "
+                      "or grade where mount namespaces are allowed.");
+}
+
+/* make TARGET in the lab's place. Returns 0 if it built; 1 if make failed
+ * (the note says how); -1 if it could not be run (the note says why). */
+static int make(const struct opts *o, const struct place *p, const char *target,
+                struct lab *l, char *const env[])
+{
+    char *mk = str_printf("%s/grader/lab.mk", p->root);
     char *a_lab = str_printf("LAB=%s", l->m.lab);
-    char *a_in = str_printf("HANDIN_DIR=%s", handin);
-    char *a_out = str_printf("OUT=%s", out);
-    char *log = str_printf("%s/build.log", out);
-    char *a_suite = suite ? str_printf("SUITE=%s", suite) : NULL;
-    char *argv[] = { "make", "-s", "--no-print-directory", "-f", mk, a_lab,
-                     a_in, a_out, "all", a_suite, NULL };
+    char *a_in = str_printf("HANDIN_DIR=%s", p->seen_handin);
+    char *a_out = str_printf("OUT=%s", p->seen_out);
+    char *log = str_printf("%s/%s.log", p->out, target);
+    char *a_suite = p->seen_suite ? str_printf("SUITE=%s", p->seen_suite) : NULL;
+    char *a_map = o->mode != 'g' && o->view_dir ? str_printf(
+        "PREFIX_MAP=%s=%s %s=%s %s=%s/grader %s=%s/labs", p->seen_handin, p->handin,
+        p->seen_out, p->out, VIEW_ROOT "/grader", o->root, VIEW_ROOT "/labs",
+        o->root) : strdup("PREFIX_MAP=");
+    char *argv[] = { "make", "-s", "--no-print-directory", "-f", mk, "NODEPS=1",
+                     a_lab, a_in, a_out, (char *)target, a_map, a_suite, NULL };
     struct limits lim = { 120 * o->scale, 300, 0, 64, 0, o->uid ? 128 : 0,
-                          o->uid, o->keep_tmp, 0 };
+                          o->uid, 0, o->view_dir, place_view(p) };
     struct outcome oc;
     char why[128];
     int rc = -1;
 
-    if (mk && a_lab && a_in && a_out && log &&
-        run_bounded(argv, out, env, log, &lim, &oc) == 0 &&
-        !oc.timed_out && WIFEXITED(oc.status) && WEXITSTATUS(oc.status) == 0) {
-        rc = 0;
+    if (!mk || !a_lab || !a_in || !a_out || !log || !a_map ||
+        (p->seen_suite && !a_suite)) {
+        l->note = strdup("the grader ran out of memory");
+    } else if (run_bounded(argv, p->seen_out, env, log, &lim, &oc) == -1) {
+        l->note = infra_note(o, "run make", oc.error);
     } else {
-        char *ex = log ? file_excerpt(log, 4096, 40) : NULL;
-        l->state = LAB_NOBUILD;
-        l->note = str_printf("the lab did not compile (make %s):\n%s",
-                             run_describe(&oc, why, sizeof why), ex ? ex : "");
+        rc = !oc.timed_out && WIFEXITED(oc.status) && WEXITSTATUS(oc.status) == 0 ? 0 : 1;
+        char *ex = rc ? file_excerpt(log, 4096, 40) : NULL;
+        if (rc)
+            l->note = str_printf("(make %s):\n%s", run_describe(&oc, why, sizeof why),
+                                 ex ? ex : "");
         free(ex);
     }
     free(mk);
@@ -144,22 +165,46 @@ static int build(const struct opts *o, const char *handin, const char *out,
     free(a_in);
     free(a_out);
     free(a_suite);
+    free(a_map);
     free(log);
     return rc;
 }
 
+/* Build the lab: first the grader's own harness and suite, which hold no
+ * submitted code (a failure there is the grader's: LAB_INFRA), then the
+ * handin files and the test program (a failure there is the submission's:
+ * LAB_NOBUILD). Returns 0 if it built, -1 otherwise. */
+static int build(const struct opts *o, const struct place *p, struct lab *l,
+                 char *const env[])
+{
+    int rc = make(o, p, "harness", l, env);
+
+    if (rc == 0)
+        rc = make(o, p, "all", l, env) == 0 ? 0 : 2;
+    if (rc == 0)
+        return 0;
+    if (rc != -1) {                     /* make ran and failed: say where */
+        char *n = rc == 2 ? str_printf("the lab did not compile %s", l->note)
+                          : infra_note(o, "build its own test harness", l->note);
+        free(l->note);
+        l->note = n;
+    }
+    l->state = rc == 2 ? LAB_NOBUILD : LAB_INFRA;
+    return -1;
+}
+
 /* Run the test binary and read its verdicts. Returns 0 if it gave them. */
-static int test(const struct opts *o, const char *out, struct lab *l,
+static int test(const struct opts *o, const struct place *p, struct lab *l,
                 char *const env[])
 {
-    char *bin = str_printf("%s/test", out), *log = str_printf("%s/test.log", out);
-    char *results = str_printf("%s/results", out);
+    char *bin = str_printf("%s/test", p->seen_out), *log = str_printf("%s/test.log", p->out);
+    char *results = str_printf("%s/results", p->out);
     char *argv[] = { bin, (char *)o->only, NULL };
     int san = getenv("SAN") && *getenv("SAN") == '1';
     struct limits lim = { l->m.run_timeout * o->scale,
                           (long)(l->m.run_timeout * o->scale) + 1,
                           san ? 0 : 1024, 64, 256, o->uid ? 256 : 0,
-                          o->uid, o->keep_tmp, l->m.needs_setuid };
+                          o->uid, l->m.needs_setuid, o->view_dir, place_view(p) };
     struct outcome oc;
     char why[128];
     int rc = -1, points = 0;
@@ -167,8 +212,12 @@ static int test(const struct opts *o, const char *out, struct lab *l,
     if (!bin || !log || !results)
         goto out;
     remove(results);
-    if (run_bounded(argv, out, env, log, &lim, &oc) == 0 &&
-        results_parse(results, l) == 0) {
+    if (run_bounded(argv, p->seen_out, env, log, &lim, &oc) == -1) {
+        l->note = infra_note(o, "run the tests", oc.error);
+        l->state = LAB_INFRA;
+        goto out;
+    }
+    if (results_parse(results, l) == 0) {
         for (int i = 0; i < l->ntests; i++)
             points += l->tests[i].points;
         rc = o->only || points == l->m.points ? 0 : -1;
@@ -225,29 +274,37 @@ static int merge_hidden(struct lab *l, struct lab *h)
 /* The instructor's hidden suite DIR/LAB of this lab, if there is one:
  * built against the same handin files, run, and its tests added to l.
  * Returns 0, or -1 if the grader itself failed. */
-static int hidden(const struct opts *o, const char *handin, const char *out,
+static int hidden(const struct opts *o, const char *handin, const char *hout,
                   struct lab *l)
 {
     char *dir = str_printf("%s/%s", o->hidden, l->m.lab);
     char *man = str_printf("%s/manifest", dir ? dir : "");
-    char *hout = str_printf("%s/hidden", out), *tmp = str_printf("%s/hidden/tmp", out);
+    char *tmp = str_printf("%s/tmp", hout);
     char *env[E_N + 1] = { NULL };
     struct lab h = { .m = l->m };
+    struct place p = { 0 };
     int rc = -1;
 
     h.m.points = 0;
-    if (!dir || !man || !hout || !tmp)
+    if (!dir || !man || !tmp)
         goto out;
     rc = 0;
     if (access(man, R_OK) == -1)
         goto out;                       /* no hidden tests for this lab */
     rc = -1;
     if (manifest_read(man, &h.m) == -1 || dir_make(tmp) == -1 ||
-        (o->uid && dir_chown(hout, o->uid) == -1))
+        (o->uid && dir_chown(hout, o->uid) == -1) ||
+        place_make(o, l->m.lab, hout, handin, dir, &p) == -1)
         goto out;
-    env_build(o, hout, &h, env);
+    env_build(o, &p, &h, env);
     l->hidden_points = h.m.points;
-    if (build(o, handin, hout, dir, &h, env) == -1 || test(o, hout, &h, env) == -1) {
+    if (build(o, &p, &h, env) == -1 || test(o, &p, &h, env) == -1) {
+        if (h.state == LAB_INFRA) {     /* the grader's failure: no grade */
+            free(l->note);
+            l->note = h.note;
+            h.note = NULL;
+            goto out;
+        }
         /* no verdicts: one failed entry worth the suite, saying why */
         char *why = h.note;
         h.note = NULL;
@@ -266,17 +323,19 @@ static int hidden(const struct opts *o, const char *handin, const char *out,
     rc = merge_hidden(l, &h);
 out:
     env_free(env);
+    place_free(&p);
     lab_free(&h);
     free(dir);
     free(man);
-    free(hout);
     free(tmp);
     return rc;
 }
 
 /* Where a lab is built: fresh under work (grading), or, for the student's
  * commands, build/check/TREE/LAB, TREE being the name of the directory of
- * the handin directory (--handin) or the submission (--src). */
+ * the handin directory (--handin) or the submission (--src). Isolated
+ * builds (as root) go to build/check-iso: they name the files by their
+ * paths in the view, which a build on the host could not follow. */
 char *lab_out_dir(const struct opts *o, const char *work, const char *lab)
 {
     char tree[4096];
@@ -285,8 +344,8 @@ char *lab_out_dir(const struct opts *o, const char *work, const char *lab)
     if (o->mode == 'g')
         return str_printf("%s/%s/out", work, lab);
     snprintf(tree, sizeof tree, "%s", o->handin ? o->handin : o->src);
-    return str_printf("%s/build/check%s/%s/%s", o->root,
-                      san && *san == '1' ? "-san" : "",
+    return str_printf("%s/build/check%s%s/%s/%s", o->root,
+                      o->uid ? "-iso" : "", san && *san == '1' ? "-san" : "",
                       basename(o->handin ? dirname(tree) : tree), lab);
 }
 
@@ -294,7 +353,9 @@ int lab_grade(const struct opts *o, const char *work, const char *name,
               struct lab *l)
 {
     char *out = lab_out_dir(o, work, name), *handin = NULL, *tmp = NULL;
+    char *hout = o->mode == 'g' ? str_printf("%s/%s/hidden", work, name) : NULL;
     char *env[E_N + 1] = { NULL };
+    struct place p = { 0 };
     int rc = -1;
 
     memset(l, 0, sizeof *l);
@@ -307,10 +368,13 @@ int lab_grade(const struct opts *o, const char *work, const char *name,
     tmp = str_printf("%s/tmp", out);
     if (!out || !handin || !tmp || dir_make(handin) == -1 || dir_make(tmp) == -1 ||
         (o->uid && dir_chown(out, o->uid) == -1)) {
-        l->note = str_printf("cannot make the build directory %s: %m", out);
+        l->note = str_printf("the grader cannot make its build directory %s: %m "
+                             "(is the disk full, or the tree read-only?)", out);
         goto out;
     }
-    env_build(o, out, l, env);
+    if (place_make(o, name, out, handin, NULL, &p) == -1)
+        goto out;
+    env_build(o, &p, l, env);
     rc = 0;
     int st = o->mode == 'g' ? stage(o, handin, l) : 0;
     if (st == -2) {
@@ -319,26 +383,30 @@ int lab_grade(const struct opts *o, const char *work, const char *name,
     }
     if (st == -1)
         l->state = LAB_MISSING;
-    else if (build(o, handin, out, NULL, l, env) == 0 && o->mode != 'm' &&
-             test(o, out, l, env) == 0)
+    else if (build(o, &p, l, env) == 0 && o->mode != 'm' && test(o, &p, l, env) == 0)
         l->state = LAB_RAN;
     if (l->state == LAB_RAN) {
         int mc = o->mode == 'm' || (o->mode == 'g' && !o->no_memcheck &&
                                     l->m.memcheck > 0 && all_passed(l));
-        if (mc && memcheck_run(o, out, l, env) == -1)
+        if (mc && memcheck_run(o, &p, l, env) == -1)
             rc = -1;
         if (!mc && l->m.memcheck > 0 && !o->no_memcheck)
             l->mc_note = strdup("earned only when every test above passes");
-        if (o->hidden && o->mode == 'g' && hidden(o, handin, out, l) == -1)
+        if (o->hidden && o->mode == 'g' && (hout == NULL ||
+                                            hidden(o, handin, hout, l) == -1))
             rc = -1;
     }
     shm_sweep(o->run_id);
 out:
+    if (l->state == LAB_INFRA)
+        rc = -1;
     if (rc == -1 && l->state == LAB_RAN)
         l->state = LAB_INFRA;
     env_free(env);
+    place_free(&p);
     l->out = out;
     free(handin);
+    free(hout);
     free(tmp);
     return rc;
 }

@@ -144,15 +144,19 @@ static unsigned choose_uid(unsigned opt)
     return 100000 + 65536 * slot;
 }
 
-/* Whether path (made absolute) lies under /tmp, which an isolated run
- * would see replaced by an empty tmpfs. */
-static int under_tmp(const char *path)
+/* Where views are built (run.h), if this machine allows them; otherwise
+ * NULL, with a warning: submitted code will see the host's files. */
+static const char *view_dir(const struct opts *o)
 {
-    char *real = path ? realpath(path, NULL) : NULL;
-    int yes = real && strncmp(real, "/tmp", 4) == 0 && strchr("/", real[4]);
+    char *dir = str_printf("%s/build/.view", o->root);
 
-    free(real);
-    return yes;
+    if (dir != NULL && dir_make(dir) == 0 && view_works(dir))
+        return dir;
+    fprintf(stderr, "grade: warning: this machine allows no private mount "
+            "namespace, so submitted code runs as uid %u with the host's file "
+            "system in view (see the README's isolation table)\n", o->uid);
+    free(dir);
+    return NULL;
 }
 
 static double seconds(void)
@@ -175,9 +179,14 @@ static void lab_worker(const struct opts *o, const char *work, const char *name,
 
     if (mine.uid != 0)
         mine.uid += (unsigned)k * 65536u * 1024u;   /* beyond every slot */
+    memset(&l, 0, sizeof l);
     rc = run_init() == -1 ? -1 : lab_grade(&mine, work, name, &l);
     l.secs = seconds() - t;
-    _exit(rc == -1 || path == NULL || lab_save(path, &l) == -1 ? 2 : 0);
+    if (rc == -1 && l.note == NULL)
+        l.note = str_printf("the grader could not start grading this lab: %m");
+    if (rc == -1)
+        l.state = LAB_INFRA;            /* saved all the same: the note says why */
+    _exit(path == NULL || lab_save(path, &l) == -1 || rc == -1 ? 2 : 0);
 }
 
 /* Read back what lab_worker saved; a lab whose worker failed is a grader
@@ -192,7 +201,8 @@ static int lab_collect(const struct opts *o, const char *work, const char *name,
     if (manifest_load(o->root, name, &l->m) == -1 || !ok) {
         lab_free(l);
         l->state = LAB_INFRA;
-        l->note = strdup("grading this lab failed (see the grader's messages)");
+        l->note = strdup("the grader failed while grading this lab (see its "
+                         "messages above)");
         return 1;
     }
     return l->state == LAB_INFRA;
@@ -261,13 +271,14 @@ int main(int argc, char **argv)
     if (o.lab_jobs < 0)                 /* default: a lab per core, up to 4 */
         o.lab_jobs = (int)(sysconf(_SC_NPROCESSORS_ONLN) > 4 ? 4
                            : sysconf(_SC_NPROCESSORS_ONLN));
-    o.keep_tmp = under_tmp(o.root) || under_tmp(o.src) || under_tmp(o.handin) ||
-                 under_tmp(o.hidden) || under_tmp(batch.out);
+    if (o.uid != 0 && o.mode != 's' && o.mode != 'h')
+        o.view_dir = view_dir(&o);
     if (getrandom(&r, sizeof r, 0) != (ssize_t)sizeof r)
         r = (unsigned short)t0;
     snprintf(o.run_id, sizeof o.run_id, "%d-%04x", (int)getpid(), r);
     if (o.mode == 'b') {
-        int rc = batch_run(&o, batch.dir, batch.out, batch.jobs, batch.gradebook);
+        rc = batch_run(&o, batch.dir, batch.out, batch.jobs, batch.gradebook);
+        free((char *)o.view_dir);
         return rc == -1 ? 2 : rc;
     }
     n = manifest_find(o.root, want, names, MAX_LABS);
@@ -322,5 +333,6 @@ int main(int argc, char **argv)
     free(work);
     free((char *)o.handin);
     free((char *)o.hidden);
+    free((char *)o.view_dir);
     return infra ? 2 : rc;
 }

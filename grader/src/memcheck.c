@@ -100,24 +100,24 @@ static void memcheck_env(char *const env[], char *results, char *mcenv[],
     mcenv[n] = NULL;
 }
 
-int memcheck_run(const struct opts *o, const char *out, struct lab *lab,
+int memcheck_run(const struct opts *o, const struct place *p, struct lab *lab,
                  char *const env[])
 {
-    char *vgdir = str_printf("%s/valgrind", out);
-    char *logopt = str_printf("--log-file=%s/valgrind/%%p.log", out);
-    char *results = str_printf("%s/memcheck.results", out);
-    char *resenv = str_printf("HX_RESULTS=%s", results);
+    char *vgdir = str_printf("%s/valgrind", p->out);
+    char *logopt = str_printf("--log-file=%s/valgrind/%%p.log", p->seen_out);
+    char *results = str_printf("%s/memcheck.results", p->out);
+    char *resenv = str_printf("HX_RESULTS=%s/memcheck.results", p->seen_out);
     char *mcenv[32];
-    char *log = str_printf("%s/memcheck.log", out);
-    char *test = str_printf("%s/test", out);
+    char *log = str_printf("%s/memcheck.log", p->out);
+    char *test = str_printf("%s/test", p->seen_out);
     char *argv[] = { "valgrind", "--leak-check=full",
         "--errors-for-leak-kinds=definite,possible",
         "--show-leak-kinds=definite,possible", "--track-fds=yes",
         "--trace-children=yes", "--child-silent-after-fork=yes",
         logopt, test, NULL };
     struct limits lim = { 3 * lab->m.run_timeout * o->scale, 0, 0, 64, 0,
-                          o->uid ? 256 : 0, o->uid, o->keep_tmp,
-                          lab->m.needs_setuid };
+                          o->uid ? 256 : 0, o->uid, lab->m.needs_setuid,
+                          o->view_dir, place_view(p) };
     struct lab mc = { .m = lab->m };
     struct outcome oc;
     char why[128];
@@ -130,8 +130,9 @@ int memcheck_run(const struct opts *o, const char *out, struct lab *lab,
     remove(results);
     if (dir_make(vgdir) == -1 || (o->uid && dir_chown(vgdir, o->uid) == -1))
         goto out;
-    if (run_bounded(argv, out, mcenv, log, &lim, &oc) == -1) {
-        lab->mc_note = str_printf("could not start valgrind: %m");
+    if (run_bounded(argv, p->seen_out, mcenv, log, &lim, &oc) == -1) {
+        lab->note = str_printf("the grader could not run the Valgrind pass: %s",
+                               oc.error);
         goto out;
     }
     lab->mc_ran = 1;

@@ -11,15 +11,19 @@
 
 #define WIDTH 64
 
-/* "  PASS  name ........ 2/2", the tag coloured on a terminal. */
+/* "  PASS  name ........ 2/2", the tag coloured on a terminal; earned -1
+ * prints as "-" (no grade). */
 static void row(const char *tag, const char *name, int earned, int max)
 {
     int pad = WIDTH - 8 - (int)strlen(name);
     const char *c = strcmp(tag, "PASS") == 0 ? "\033[32m" :
                     strcmp(tag, "SKIP") == 0 ? "\033[33m" : "\033[31m";
+    char e[16] = "-";
 
-    printf("  %s%-5s%s %s %*d/%d\n", colour(c), tag, colour("\033[0m"), name,
-           pad > 0 ? pad : 1, earned, max);
+    if (earned >= 0)
+        snprintf(e, sizeof e, "%d", earned);
+    printf("  %s%-5s%s %s %*s/%d\n", colour(c), tag, colour("\033[0m"), name,
+           pad > 0 ? pad : 1, e, max);
 }
 
 /* Print text indented by 8, one line at a time. */
@@ -41,12 +45,18 @@ static const char *tag_of(const struct test *t)
     return strcmp(t->verdict, "fail") == 0 ? "FAIL" : "ERROR";
 }
 
-/* path without the tree's own prefix. */
-static const char *relative(const struct opts *o, const char *path)
+/* path without the tree's own prefix, on the host or in a view (a handin
+ * file is shown by its name alone). */
+static const char *relative(const char *root, const char *path)
 {
-    size_t n = strlen(o->root);
+    const char *prefix[] = { VIEW_ROOT "/handin/", VIEW_ROOT "/", root };
 
-    return strncmp(path, o->root, n) == 0 && path[n] == '/' ? path + n + 1 : path;
+    for (int i = 0; i < 3 && prefix[i] != NULL; i++) {
+        size_t n = strlen(prefix[i]);
+        if (strncmp(path, prefix[i], n) == 0)
+            return path + n + (prefix[i][n - 1] != '/' && path[n] == '/');
+    }
+    return path;
 }
 
 /* How to rerun a test by hand, for the first failure of a lab. */
@@ -60,7 +70,7 @@ static void rerun_hint(const struct opts *o, const struct lab *l, const char *t)
                strcmp(o->src, "labs") ? o->src : "", t ? " T=" : "", t ? t : "");
     else if (t)
         printf("  debug: cd %s && CK_FORK=no gdb --args ./test %s\n",
-               relative(o, l->out ? l->out : "."), t);
+               relative(o->root, l->out ? l->out : "."), t);
 }
 
 /* What a lab that gave no verdicts is called in reports. */
@@ -76,7 +86,8 @@ static void report_lab(const struct opts *o, const struct lab *l)
 
     printf("\n%s  %s\n", l->m.lab, l->m.title);
     if (l->state != LAB_RAN) {
-        row("ERROR", state_name(l->state), 0, lab_max(l));
+        row("ERROR", state_name(l->state), l->state == LAB_INFRA ? -1 : 0,
+            lab_max(l));
         indented(l->note);
     }
     for (int i = 0; l->state == LAB_RAN && i < l->ntests; i++) {
@@ -90,7 +101,7 @@ static void report_lab(const struct opts *o, const struct lab *l)
         if (strcmp(t->verdict, "skip") == 0)
             continue;
         first = first ? first : t->name;
-        printf("        (%s; read handouts/%s.md %s)\n", relative(o, t->where),
+        printf("        (%s; read handouts/%s.md %s)\n", relative(o->root, t->where),
                l->m.lab, t->section);
     }
     if (l->m.memcheck > 0 && l->state == LAB_RAN && o->mode != 'c') {
@@ -99,25 +110,32 @@ static void report_lab(const struct opts *o, const struct lab *l)
             l->mc_earned, l->m.memcheck);
         indented(l->mc_note);
     }
-    if (o->mode == 'g')
+    if (o->mode == 'g' && l->state == LAB_INFRA)
+        printf("  %-*s -/%d\n", WIDTH - 3, "no grade: the grader failed, not the code",
+               lab_max(l));
+    else if (o->mode == 'g')
         printf("  %-*s %d/%d\n", WIDTH - 3, "total", lab_score(l), lab_max(l));
     if (o->mode == 'c' && l->state == LAB_RAN)
         printf("  %-*s %d/%d\n  (the Valgrind pass: make memcheck LAB=%.2s)\n",
                WIDTH - 3, "tests", lab_score(l), lab_points(l), l->m.lab);
-    if (first || l->state != LAB_RAN)
+    if (first || (l->state != LAB_RAN && l->state != LAB_INFRA))
         rerun_hint(o, l, first);
 }
 
 void report_text(const struct opts *o, const struct lab *labs, int n)
 {
-    int score = 0, max = 0;
+    int score = 0, max = 0, infra = 0;
 
     for (int i = 0; i < n; i++) {
         report_lab(o, &labs[i]);
         score += lab_score(&labs[i]);
         max += lab_max(&labs[i]);
+        infra += labs[i].state == LAB_INFRA;
     }
-    if (o->mode == 'g')
+    if (o->mode == 'g' && infra)
+        printf("\nTOTAL: no grade: the grader itself failed on %d lab%s (see "
+               "above); fix that and grade again\n", infra, infra == 1 ? "" : "s");
+    else if (o->mode == 'g')
         printf("\n%-*s %d/%d\n", WIDTH - 1, "TOTAL", score, max);
 }
 
@@ -183,8 +201,8 @@ static void json_lab(FILE *f, int *first, const struct lab *l)
     for (int i = 0; i < l->ntests; i++) {
         const struct test *t = &l->tests[i];
         char *out = t->earned == t->points ? strdup("") :
-            str_printf("%s\n(%s; read handouts/%s.md %s)", t->msg, t->where,
-                       l->m.lab, t->section);
+            str_printf("%s\n(%s; read handouts/%s.md %s)", t->msg,
+                       relative(NULL, t->where), l->m.lab, t->section);
         snprintf(name, sizeof name, "%s: %s: %s", l->m.lab, t->part, t->name);
         json_test(f, first, name, t->earned, t->points, out, t->visibility);
         free(out);

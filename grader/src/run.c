@@ -19,7 +19,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
-#include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -50,30 +49,27 @@ static int set_limit(int res, rlim_t v)
     return setrlimit(res, &r);
 }
 
-/* In the child, root of its own user and mount namespaces: fresh tmpfs
- * on /tmp and /dev/shm, so that nothing it writes there outlives it or
- * meets another grading's files. Returns 0, or -1 with errno set. */
-static int private_dirs(int keep_tmp)
-{
-    if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == -1)
-        return -1;
-    if (!keep_tmp && mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV,
-                           "size=256m,mode=1777") == -1)
-        return -1;
-    return mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV,
-                 "size=512m,mode=1777");
-}
+/* What a failing child tells its parent: the step, and errno. */
+struct failure {
+    int err;
+    char step[200];
+};
 
-/* In the child: become unprivileged (see run.h). sync[0] tells the parent
- * whether a user namespace was made ('u') or not ('n'); the parent answers
- * on sync[1] once it has written the uid and gid maps. Returns -1 on
- * failure. */
-static int child_isolate(const struct limits *l, const int sync[2])
+/* In the child: enter the view (if any), then become unprivileged (see
+ * run.h). sync[0] tells the parent whether a user namespace was made ('u')
+ * or not ('n'); the parent answers on sync[1] once it has written the uid
+ * and gid maps. Returns -1 with f->step set on failure. */
+static int child_isolate(const struct limits *l, const int sync[2],
+                         struct failure *f)
 {
     char made = 'u', go;
     uid_t id = 0;
 
-    if (unshare(CLONE_NEWUSER | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWNS) == -1) {
+    snprintf(f->step, sizeof f->step, "make the sandbox's view of the files");
+    if (l->view != NULL && view_make(l->view_dir, l->view) == -1)
+        return -1;
+    snprintf(f->step, sizeof f->step, "make the sandbox's namespaces");
+    if (unshare(CLONE_NEWUSER | CLONE_NEWNET | CLONE_NEWIPC) == -1) {
         made = 'n';
         id = l->needs_setuid ? 0 : l->uid;
         if (unshare(CLONE_NEWNET | CLONE_NEWIPC) == -1 && errno != EPERM)
@@ -81,10 +77,11 @@ static int child_isolate(const struct limits *l, const int sync[2])
     }
     if (write(sync[0], &made, 1) != 1 || read(sync[1], &go, 1) != 1)
         return -1;
+    snprintf(f->step, sizeof f->step, "switch to the sandbox uid");
     if (setgroups(0, NULL) == -1 || setresgid(id, id, id) == -1 ||
         setresuid(id, id, id) == -1)
         return -1;
-    return made == 'u' ? private_dirs(l->keep_tmp) : 0;
+    return 0;
 }
 
 /* In the parent: map the child's new user namespace onto uid..uid+65535.
@@ -126,26 +123,30 @@ static int parent_isolate(pid_t pid, const struct limits *l, const int up[2],
     return write(down[1], &go, 1) == 1 ? 0 : -1;
 }
 
-/* In the child: limits, descriptors, signal mask. Returns -1 on failure. */
-static int child_setup(const char *cwd, const char *log, const struct limits *l,
-                       const int sync[2])
+/* In the child: isolation, limits, descriptors (log is open on logfd),
+ * signal mask. Returns -1 with f->step set on failure. */
+static int child_setup(const char *cwd, int logfd, const struct limits *l,
+                       const int sync[2], struct failure *f)
 {
     sigset_t none;
-    int in, out;
+    int in;
 
     sigemptyset(&none);
+    snprintf(f->step, sizeof f->step, "set up the process group");
     if (setpgid(0, 0) == -1 || sigprocmask(SIG_SETMASK, &none, NULL) == -1)
         return -1;
-    if (l->uid != 0 && child_isolate(l, sync) == -1)
+    if (l->uid != 0 && child_isolate(l, sync, f) == -1)
         return -1;
+    snprintf(f->step, sizeof f->step, "redirect the output");
     in = open("/dev/null", O_RDONLY);
-    out = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);   /* before chdir: */
-    if (in == -1 || out == -1 || dup2(in, 0) == -1 || dup2(out, 1) == -1 ||
-        dup2(out, 2) == -1)                                /* log may be relative */
+    if (in == -1 || dup2(in, 0) == -1 || dup2(logfd, 1) == -1 ||
+        dup2(logfd, 2) == -1)
         return -1;
+    snprintf(f->step, sizeof f->step, "enter %.150s as the sandbox uid", cwd ? cwd : ".");
     if (cwd != NULL && chdir(cwd) == -1)
         return -1;
     /* Nothing of the grader's but stdio reaches the command. */
+    snprintf(f->step, sizeof f->step, "set the limits");
     if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) == -1)
         return -1;
     if (set_limit(RLIMIT_CORE, 0) == -1 ||
@@ -183,27 +184,33 @@ static int wait_until(pid_t pid, double deadline, int *status)
 int run_bounded(char *const argv[], const char *cwd, char *const envp[],
                 const char *log, const struct limits *lim, struct outcome *o)
 {
-    int p[2] = { -1, -1 }, up[2] = { -1, -1 }, down[2] = { -1, -1 }, err = 0;
+    int p[2] = { -1, -1 }, up[2] = { -1, -1 }, down[2] = { -1, -1 }, logfd;
+    struct failure f = { 0, "open its log or make pipes" };
     double t0 = now();
     pid_t pid;
 
-    if (pipe2(p, O_CLOEXEC) == -1 || pipe2(up, O_CLOEXEC) == -1 ||
+    o->error[0] = '\0';
+    /* The log is opened here, as the grader: the command only holds it. */
+    logfd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (logfd == -1 || pipe2(p, O_CLOEXEC) == -1 || pipe2(up, O_CLOEXEC) == -1 ||
         pipe2(down, O_CLOEXEC) == -1) {
-        err = errno;
+        f.err = errno;
         goto fail;
     }
     fflush(NULL);
     pid = fork();
     if (pid == -1) {
-        err = errno;
+        f.err = errno;
         goto fail;
     }
     if (pid == 0) {
         int sync[2] = { up[1], down[0] };
-        if (child_setup(cwd, log, lim, sync) == 0)
+        if (child_setup(cwd, logfd, lim, sync, &f) == 0) {
+            snprintf(f.step, sizeof f.step, "run %.100s", argv[0]);
             execvpe(argv[0], argv, envp);
-        err = errno;
-        (void)!write(p[1], &err, sizeof err);
+        }
+        f.err = errno;
+        (void)!write(p[1], &f, sizeof f);
         _exit(127);
     }
     close(p[1]);
@@ -220,8 +227,8 @@ int run_bounded(char *const argv[], const char *cwd, char *const envp[],
         waitpid(pid, &o->status, 0);
     o->secs = now() - t0;
     run_sweep();
-    if (read(p[0], &err, sizeof err) != (ssize_t)sizeof err)
-        err = 0;
+    if (read(p[0], &f, sizeof f) != (ssize_t)sizeof f)
+        f.err = 0;
 fail:
     for (int i = 0; i < 2; i++) {
         int *fds[] = { p, up, down };
@@ -229,8 +236,12 @@ fail:
             if (fds[k][i] != -1)
                 close(fds[k][i]);
     }
-    if (err != 0) {
-        errno = err;
+    if (logfd != -1)
+        close(logfd);
+    if (f.err != 0) {
+        snprintf(o->error, sizeof o->error, "could not %s: %s", f.step,
+                 strerror(f.err));
+        errno = f.err;
         return -1;
     }
     return 0;

@@ -2,6 +2,13 @@
 #ifndef RUN_H
 #define RUN_H
 
+/* A host path shown to an isolated command at another path (see below). */
+struct bind {
+    const char *from;       /* host path: a directory or a file */
+    const char *to;         /* absolute path in the view */
+    int rw;                 /* 1: writable; 0: read-only */
+};
+
 struct limits {
     double wall;            /* seconds of wall-clock time; 0: no limit */
     long cpu;               /* seconds of CPU time (RLIMIT_CPU); 0: none */
@@ -10,16 +17,19 @@ struct limits {
     long nofile;            /* open descriptors (RLIMIT_NOFILE); 0: keep */
     long nproc;             /* processes of its uid (RLIMIT_NPROC); 0: keep */
     unsigned uid;           /* run as this unprivileged host uid (see below); 0: as we are */
-    int keep_tmp;           /* isolated: keep the host's /tmp (paths it needs are there) */
     int needs_setuid;       /* without a user namespace, stay root (see below) */
+    const char *view_dir;   /* isolated: an empty directory to build the view on; */
+    const struct bind *view;/* the binds it holds ({NULL} ends); NULL: no view */
 };
 
-/* Isolation (limits.uid != 0, grader running as root): the command gets a
- * new user namespace in which it is root, mapped to host uids uid..uid+65535
- * (so it may switch to another uid there, as Lab 05's tests do, but holds no
- * privilege on the host: it cannot signal the grader, write the trusted
- * tree, or escape RLIMIT_NPROC), a new network namespace with no
- * interface up, and a mount namespace with its own empty /tmp and /dev/shm.
+/* Isolation (limits.uid != 0, grader running as root): with a view, the
+ * command sees only the system's directories read-only, /dev's harmless
+ * devices, private empty /tmp and /dev/shm, /proc and the binds named
+ * (view_make). It then gets a new user namespace in which it is root,
+ * mapped to host uids uid..uid+65535 (so it may switch to another uid
+ * there, as Lab 05's tests do, but holds no privilege on the host: it
+ * cannot signal the grader, write the trusted tree, or escape
+ * RLIMIT_NPROC), and a new network namespace with no interface up.
  * Where user namespaces are refused (Docker's default seccomp profile), it
  * runs as host uid `uid` with a new network namespace if possible, unless
  * needs_setuid: then it stays root (a lab whose tests must switch uid). */
@@ -28,6 +38,7 @@ struct outcome {
     int status;             /* raw wait status of the command */
     int timed_out;          /* 1 if killed at the wall-clock limit */
     double secs;            /* wall-clock time it took */
+    char error[320];        /* run_bounded -1: which step failed, and why */
 };
 
 /* Prepare this process to supervise commands: become a child subreaper so
@@ -39,9 +50,18 @@ int run_init(void);
  * stdout and stderr to the file log, in a new process group, under lim.
  * Afterwards kill the group and any descendant left (including those that
  * escaped with setsid). Returns 0 with *o filled in, or -1 with errno set
- * if the command could not be started. */
+ * and o->error saying which step failed if the command could not be
+ * started (the grader's failure, never the command's). */
 int run_bounded(char *const argv[], const char *cwd, char *const envp[],
                 const char *log, const struct limits *lim, struct outcome *o);
+
+/* In a child, as real root: make the view described above on the empty
+ * directory dir, and enter it. Returns 0, or -1 with errno set. */
+int view_make(const char *dir, const struct bind *binds);
+
+/* Whether view_make works here (as root, where mount namespaces are
+ * allowed), tried in a child on dir. Returns 1 or 0. */
+int view_works(const char *dir);
 
 /* Kill and reap every remaining child of this process. Returns how many
  * processes it killed. */

@@ -1,0 +1,89 @@
+/* place.c - where a lab's build and runs find its files.
+ *
+ * With a view (grading as root), every command of a lab sees the same
+ * fixed paths, whatever the checkout's path (/root/x, /tmp/x, a path with a
+ * space), and nothing else of the trusted tree:
+ *   /shm-labs/grader/lab.mk, /shm-labs/grader/harness     read-only
+ *   /shm-labs/grader/suites/LAB, /shm-labs/labs/LAB       read-only (public)
+ *   /shm-labs/handin     the handin files                 read-only
+ *   /shm-labs/suite      a hidden suite, when building it read-only
+ *   /shm-labs/out        the build directory              writable
+ * Without one, the commands get the host's paths.
+ */
+#define _GNU_SOURCE
+#include "grade.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define SEEN VIEW_ROOT
+
+/* The binds of a view for lab; their strings go to p->str. Returns 0 or -1. */
+static int view_binds(const struct opts *o, const char *lab, struct place *p)
+{
+    struct bind *b = p->binds;
+    char **s = p->str;
+
+    s[0] = str_printf("%s/grader/lab.mk", o->root);
+    s[1] = str_printf("%s/grader/harness", o->root);
+    s[2] = str_printf("%s/grader/suites/%s", o->root, lab);
+    s[3] = str_printf(SEEN "/grader/suites/%s", lab);
+    s[4] = str_printf("%s/labs/%s", o->root, lab);
+    s[5] = str_printf(SEEN "/labs/%s", lab);
+    for (int i = 0; i < 6; i++)
+        if (s[i] == NULL)
+            return -1;
+    *b++ = (struct bind){ s[0], SEEN "/grader/lab.mk", 0 };
+    *b++ = (struct bind){ s[1], SEEN "/grader/harness", 0 };
+    *b++ = (struct bind){ s[2], s[3], 0 };
+    *b++ = (struct bind){ s[4], s[5], 0 };
+    *b++ = (struct bind){ p->handin, SEEN "/handin", 0 };
+    if (p->suite != NULL)
+        *b++ = (struct bind){ p->suite, SEEN "/suite", 0 };
+    *b++ = (struct bind){ p->out, SEEN "/out", 1 };
+    *b = (struct bind){ NULL, NULL, 0 };
+    return 0;
+}
+
+/* Fill p for lab, built in out from the handin files in handin (and the
+ * hidden suite in suite, or NULL). Returns 0, or -1 (out of memory). */
+int place_make(const struct opts *o, const char *lab, const char *out,
+               const char *handin, const char *suite, struct place *p)
+{
+    int view = o->view_dir != NULL;
+
+    memset(p, 0, sizeof *p);
+    p->out = strdup(out);
+    p->handin = strdup(handin);
+    p->suite = suite ? strdup(suite) : NULL;
+    p->root = strdup(view ? SEEN : o->root);
+    p->seen_out = strdup(view ? SEEN "/out" : out);
+    p->seen_handin = strdup(view ? SEEN "/handin" : handin);
+    p->seen_suite = suite ? strdup(view ? SEEN "/suite" : suite) : NULL;
+    if (!p->out || !p->handin || !p->root || !p->seen_out || !p->seen_handin ||
+        (suite && (!p->suite || !p->seen_suite)) ||
+        (view && view_binds(o, lab, p) == -1)) {
+        place_free(p);
+        return -1;
+    }
+    return 0;
+}
+
+void place_free(struct place *p)
+{
+    free(p->out);
+    free(p->handin);
+    free(p->suite);
+    free(p->root);
+    free(p->seen_out);
+    free(p->seen_handin);
+    free(p->seen_suite);
+    for (int i = 0; i < 6; i++)
+        free(p->str[i]);
+    memset(p, 0, sizeof *p);
+}
+
+const struct bind *place_view(const struct place *p)
+{
+    return p->binds[0].from != NULL ? p->binds : NULL;
+}

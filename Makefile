@@ -2,6 +2,25 @@
 # Run "make help" for the list.
 
 ROOT := $(CURDIR)
+.NOTPARALLEL:   # in order: packages, then the grader, then what uses it
+
+# GNU Make cannot cope with a space in a file name: say so before anything runs.
+ifneq ($(word 2,$(CURDIR)),)
+$(error this checkout's path, '$(CURDIR)', contains a space, which GNU Make \
+cannot handle; move or rename the directory (no spaces) and run make again)
+endif
+
+# Packages before anything is built: as root they are installed; otherwise
+# grader/deps.sh prints the one command that installs them and make stops
+# here, never with a raw compiler error.
+NEEDS_GRADE := grade grade-all check memcheck demo status hint watch bench grader
+deps_kind := $(if $(NODEPS),,$(if $(filter test,$(MAKECMDGOALS)),$(if \
+	$(wildcard grader/selftest),test,grade),$(if $(filter $(NEEDS_GRADE),$(MAKECMDGOALS)),grade)))
+ifneq ($(deps_kind),)
+ifneq ($(shell sh grader/deps.sh $(deps_kind) && echo ok),ok)
+$(error missing packages: see above)
+endif
+endif
 SRC ?= labs
 CC ?= cc
 GRADE := build/grader/grade
@@ -61,7 +80,7 @@ build/grader:
 deps:
 	@sh grader/deps.sh grade
 
-grade: deps grader
+grade: grader
 	@$(GRADE) --src $(SRC) $(if $(LAB),--lab $(lab)) \
 	  $(if $(RESULTS),--results $(RESULTS)) $(if $(JUNIT),--junit $(JUNIT)) \
 	  $(if $(TAP),--tap $(TAP)) $(if $(HIDDEN),--hidden $(HIDDEN))
@@ -70,12 +89,12 @@ grade: deps grader
 JOBS ?= 2
 BATCH_OUT ?= build/batch
 GRADEBOOK ?= $(BATCH_OUT)/gradebook.csv
-grade-all: deps grader
+grade-all: grader
 	@test -n '$(SUBMISSIONS)' || { echo 'usage: make grade-all SUBMISSIONS=DIR [JOBS=N] [GRADEBOOK=FILE]'; exit 2; }
 	@$(GRADE) --batch $(SUBMISSIONS) --jobs $(JOBS) --out $(BATCH_OUT) \
 	  --gradebook $(GRADEBOOK) $(if $(HIDDEN),--hidden $(HIDDEN))
 
-check memcheck demo: deps grader
+check memcheck demo: grader
 	@$(MAKE) -s --no-print-directory -f grader/lab.mk LAB=$(lab) \
 	  HANDIN_DIR=$(ROOT)/$(SRC)/$(lab) $@ $(if $(T),T=$(T)) $(if $(D),D=$(D))
 
@@ -112,7 +131,7 @@ handouts:
 # The Lab 06 benchmark: pipe vs shared-memory channel vs memcpy.
 BENCH_SRC := $(if $(filter command line environment,$(origin SRC)),$(SRC),solutions)
 BENCH_OUT := build/bench/$(BENCH_SRC)
-bench: deps
+bench:
 	@$(MAKE) -s --no-print-directory -f grader/lab.mk LAB=06-pipes \
 	  HANDIN_DIR=$(ROOT)/$(BENCH_SRC)/06-pipes OUT=$(ROOT)/$(BENCH_OUT) tools
 	@$(BENCH_OUT)/tool/bench -s build/bench/throughput.svg \

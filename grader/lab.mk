@@ -22,7 +22,19 @@
 # labs/LAB/NAME.c linked with the handin code, e.g. a benchmark). The tests are
 # grader/suites/LAB/suite.c; headers come from labs/LAB/.
 
+ifneq ($(word 2,$(CURDIR)),)
+$(error this directory's path, '$(CURDIR)', contains a space, which GNU Make \
+cannot handle; move or rename the checkout (no spaces) and run make again)
+endif
 ROOT := $(abspath $(dir $(lastword $(MAKEFILE_LIST)))..)
+
+# Packages before anything is built (see the top-level Makefile); the
+# grader, which has checked them already, passes NODEPS=1.
+ifeq ($(NODEPS)$(filter clean,$(MAKECMDGOALS)),)
+ifneq ($(shell sh $(ROOT)/grader/deps.sh grade && echo ok),ok)
+$(error missing packages: see above)
+endif
+endif
 LAB ?= $(notdir $(CURDIR))
 LABDIR := $(ROOT)/labs/$(LAB)
 SUITE ?= $(ROOT)/grader/suites/$(LAB)
@@ -100,7 +112,7 @@ $(OUT)/u $(OUT)/s $(OUT)/h $(OUT)/demo $(OUT)/tool:
 	mkdir -p $@
 
 check memcheck:
-	@$(MAKE) -s --no-print-directory -C $(ROOT) grader
+	@$(MAKE) -s --no-print-directory -C $(ROOT) NODEPS=1 grader
 	@$(GRADE) --$@ --lab $(LAB) --handin $(HANDIN_DIR) $(if $(T),--only $(T))
 
 clean:

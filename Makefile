@@ -105,21 +105,28 @@ status: grader
 hint: grader
 	@$(GRADE) --hint --lab $(lab) --src $(SRC)
 
-watch: deps grader
+watch: grader
 	@sh grader/watch.sh $(lab) $(SRC)
 
 reset:
 	@sh grader/reset.sh $(lab) $(FROM)
 
 # The student release: no solutions, no self-test (its patches show
-# solution code), with a copy of each skeleton for make reset.
+# solution code), with a copy of each skeleton for make reset. In a git work
+# tree, labs/ and the skeleton come from HEAD, so uncommitted edits under
+# labs/ never ship; in a release (no git), from labs/ and grader/skeleton/.
 DIST := build/dist/shm-labs
 dist:
-	rm -rf build/dist && mkdir -p $(DIST)/grader/skeleton
-	cp -R Makefile README.md labs handouts docker $(DIST)/
+	rm -rf build/dist && mkdir -p $(DIST)/labs $(DIST)/grader/skeleton
+	cp -R Makefile README.md handouts docker $(DIST)/
 	cp -R grader/harness grader/src grader/suites grader/gradescope \
 	  grader/lab.mk grader/deps.sh grader/watch.sh grader/reset.sh $(DIST)/grader/
-	cp -R labs/. $(DIST)/grader/skeleton/
+	@if git rev-parse -q --verify HEAD:./labs >/dev/null 2>&1; then \
+	  echo "git archive HEAD:./labs | tar -x -C $(DIST)/labs"; \
+	  git archive HEAD:./labs | tar -x -C $(DIST)/labs && \
+	  cp -R $(DIST)/labs/. $(DIST)/grader/skeleton/; \
+	else echo "cp -R labs/. $(DIST)/labs/"; cp -R labs/. $(DIST)/labs/ && \
+	  cp -R $(if $(wildcard grader/skeleton),grader/skeleton,labs)/. $(DIST)/grader/skeleton/; fi
 	tar -czf build/dist/shm-labs.tar.gz -C build/dist shm-labs
 	@echo "student release: build/dist/shm-labs.tar.gz"
 
@@ -151,25 +158,35 @@ gradescope:
 	cd $(GS)/tree && zip -qr ../autograder.zip .
 	@echo "Gradescope autograder: $(GS)/autograder.zip"
 
-# The self-study container (docker/Dockerfile).
+# The self-study container (docker/Dockerfile), built from the student
+# release: no solutions, no self-test, a skeleton for make reset. make shell
+# mounts this tree at /labs, as the host user, so its files stay the user's.
 IMAGE ?= shm-labs
-docker:
+docker: dist
 	@if docker info >/dev/null 2>&1; then \
-	  docker build -f docker/Dockerfile -t $(IMAGE) .; \
+	  docker build -f $(DIST)/docker/Dockerfile -t $(IMAGE) $(DIST); \
 	else sh grader/deps.sh docker && \
-	  podman build --isolation chroot -f docker/Dockerfile -t $(IMAGE) .; fi
+	  podman build --isolation chroot -f $(DIST)/docker/Dockerfile -t $(IMAGE) $(DIST); fi
 
 shell:
-	docker run --rm -it --shm-size=256m -v "$(CURDIR)":/labs -w /labs $(IMAGE)
+	@if docker info >/dev/null 2>&1; then \
+	  docker run --rm -it --shm-size=256m --user "$$(id -u):$$(id -g)" \
+	    -v "$(CURDIR)":/labs -w /labs $(IMAGE); \
+	else podman run --rm -it --shm-size=256m --userns=keep-id \
+	  -v "$(CURDIR)":/labs -w /labs $(IMAGE); fi
 
 docker-test:
 	@IMAGE=$(IMAGE) sh docker/test
+
+# CI's command on a pristine Debian root: the fresh-machine promise, tested.
+fresh-test:
+	@sh docker/fresh $(if $(AT),--at '$(AT)') $(if $(AS),--user '$(AS)')
 
 test: grader
 	@if [ ! -d grader/selftest ]; then \
 	  echo "make test: the project's own tests are not in the student release"; \
 	  exit 0; fi; \
-	sh grader/deps.sh test && LAB='$(LAB)' sh grader/selftest/run
+	LAB='$(LAB)' sh grader/selftest/run
 
 clean:
 	rm -rf build

@@ -149,10 +149,10 @@ static int unpack(const struct opts *o, const struct sub *s, const char *subs,
                   const char *work, const char *dir)
 {
     char *arch = str_printf("%s/%s", subs, s->name), *log = str_printf("%s/unpack.log", work);
-    char *real = arch ? realpath(arch, NULL) : NULL;
+    char *real = arch ? realpath(arch, NULL) : NULL, *to = realpath(dir, NULL);
     /* In a view, the archive is /shm-labs/archive and dir /shm-labs/out. */
     const struct bind view[] = { { real, "/shm-labs/archive", 0 },
-                                 { dir, "/shm-labs/out", 1 }, { NULL, NULL, 0 } };
+                                 { to, "/shm-labs/out", 1 }, { NULL, NULL, 0 } };
     char *in = o->view_dir ? "/shm-labs/archive" : real;
     char *tar[] = { "tar", "-xzf", in, "-C", ".", "--no-same-owner",
                     "--no-same-permissions", NULL };     /* run in dir */
@@ -167,7 +167,7 @@ static int unpack(const struct opts *o, const struct sub *s, const char *subs,
 
     if (lf != NULL)
         fclose(lf);
-    if (real && lf && (!o->uid || (dir_chown(dir, o->uid) == 0 &&
+    if (real && to && lf && (!o->uid || (dir_chown(dir, o->uid) == 0 &&
                                    dir_chown(log, o->uid) == 0)) &&
         run_bounded(s->kind == 't' ? tar : zip, o->view_dir ? "/shm-labs/out" : dir,
                     env, log, &lim, &oc) == 0)
@@ -176,6 +176,7 @@ static int unpack(const struct opts *o, const struct sub *s, const char *subs,
         rc = -1;                        /* the unpacked tree is root's again */
     free(arch);
     free(real);
+    free(to);
     free(log);
     return rc;
 }

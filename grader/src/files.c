@@ -24,18 +24,28 @@ char *str_printf(const char *fmt, ...)
     return s;
 }
 
-/* Read at most max bytes of path into a '\0'-terminated malloc'd buffer.
- * Returns it (and its length in *len if len is not NULL), or NULL with
- * errno set. */
+/* Read at most max bytes of the regular file path (not a link, a FIFO or a
+ * device: a run of submitted code may have left one where a result should
+ * be) into a '\0'-terminated malloc'd buffer. Returns it (and its length in
+ * *len if len is not NULL), or NULL with errno set. */
 char *file_read(const char *path, size_t max, size_t *len)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
     char *buf = NULL;
+    struct stat st;
     size_t n = 0;
     int err = 0;
 
     if (fd == -1)
         return NULL;
+    if (fstat(fd, &st) == -1) {
+        err = errno;
+        goto out;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        err = EINVAL;
+        goto out;
+    }
     buf = malloc(max + 1);
     if (buf == NULL) {
         err = errno;
@@ -86,7 +96,7 @@ char *file_excerpt(const char *path, size_t max_bytes, int max_lines)
         if ((c < 32 && c != '\n' && c != '\t') || c == 127)
             buf[i] = '?';
     }
-    total = stat(path, &st) == 0 ? (size_t)st.st_size : len;
+    total = lstat(path, &st) == 0 ? (size_t)st.st_size : len;
     if (strlen(buf) < total) {
         s = str_printf("%s[... %zu more bytes in %s]\n", buf,
                        total - strlen(buf), path);

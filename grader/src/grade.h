@@ -88,6 +88,8 @@ struct opts {
  * a view (o->view_dir) fixed paths under /shm-labs bound to them. */
 struct place {
     char *out;                          /* host: build directory (writable) */
+    char *logs;                         /* host: the commands' output, beside
+                                           out and out of every view */
     char *handin;                       /* host: the handin files */
     char *suite;                        /* host: a hidden suite, or NULL */
     char *root, *seen_out, *seen_handin, *seen_suite;   /* as the commands

@@ -133,7 +133,7 @@ static int make(const struct opts *o, const struct place *p, const char *target,
     char *a_lab = str_printf("LAB=%s", l->m.lab);
     char *a_in = str_printf("HANDIN_DIR=%s", p->seen_handin);
     char *a_out = str_printf("OUT=%s", p->seen_out);
-    char *log = str_printf("%s/%s.log", p->out, target);
+    char *log = str_printf("%s/%s.log", p->logs, target);
     char *a_suite = p->seen_suite ? str_printf("SUITE=%s", p->seen_suite) : NULL;
     char *a_map = o->mode != 'g' && o->view_dir ? str_printf(
         "PREFIX_MAP=%s=%s %s=%s %s=%s/grader %s=%s/labs", p->seen_handin, p->handin,
@@ -197,7 +197,7 @@ static int build(const struct opts *o, const struct place *p, struct lab *l,
 static int test(const struct opts *o, const struct place *p, struct lab *l,
                 char *const env[])
 {
-    char *bin = str_printf("%s/test", p->seen_out), *log = str_printf("%s/test.log", p->out);
+    char *bin = str_printf("%s/test", p->seen_out), *log = str_printf("%s/test.log", p->logs);
     char *results = str_printf("%s/results", p->out);
     char *argv[] = { bin, (char *)o->only, NULL };
     int san = getenv("SAN") && *getenv("SAN") == '1';
@@ -372,8 +372,11 @@ int lab_grade(const struct opts *o, const char *work, const char *name,
                              "(is the disk full, or the tree read-only?)", out);
         goto out;
     }
-    if (place_make(o, name, out, handin, NULL, &p) == -1)
+    if (place_make(o, name, out, handin, NULL, &p) == -1) {
+        l->note = str_printf("the grader cannot make the directory for its logs "
+                             "beside %s: %m", out);
         goto out;
+    }
     env_build(o, &p, l, env);
     rc = 0;
     int st = o->mode == 'g' ? stage(o, handin, l) : 0;

@@ -9,6 +9,7 @@
 #define _GNU_SOURCE
 #include "grade.h"
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -141,7 +142,11 @@ int loop_hint(const struct opts *o, const char *lab)
     if (hint != NULL) {
         printf("Hint %d of %d:\n  %s\n", k + 1, total, hint);
         char *state = str_printf("%s/hints.shown", l.out);
-        FILE *f = state ? fopen(state, "ae") : NULL;
+        int fd = state ? open(state, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW |
+                                     O_NONBLOCK | O_CLOEXEC, 0644) : -1;
+        FILE *f = fd == -1 ? NULL : fdopen(fd, "a");   /* not through a link */
+        if (fd != -1 && f == NULL)
+            close(fd);
         if (f == NULL || fprintf(f, "%s\t%d\n", t->name, k + 1) < 0 || fclose(f) == EOF)
             rc = -1;
         free(state);

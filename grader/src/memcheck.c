@@ -15,9 +15,11 @@
 #include "run.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* Judge one Valgrind log. Returns 1 if clean; otherwise 0 and appends an
  * excerpt (without Valgrind's "==PID== " prefixes) to *note. */
@@ -59,15 +61,21 @@ static int judge_log(const char *path, char **note)
     return 0;
 }
 
-/* Judge every log in dir. Returns 1 if all are clean (and there is one). */
+/* Judge every log in dir (written by the run: dir must not be a link, and
+ * file_read takes regular files only). Returns 1 if all are clean (and
+ * there is one). */
 static int judge_logs(const char *dir, char **note)
 {
-    DIR *d = opendir(dir);
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    DIR *d = fd == -1 ? NULL : fdopendir(fd);
     struct dirent *e;
     int clean = 1, n = 0;
 
-    if (d == NULL)
+    if (d == NULL) {
+        if (fd != -1)
+            close(fd);
         return 0;
+    }
     while ((e = readdir(d)) != NULL) {
         if (e->d_name[0] == '.')
             continue;
@@ -108,7 +116,7 @@ int memcheck_run(const struct opts *o, const struct place *p, struct lab *lab,
     char *results = str_printf("%s/memcheck.results", p->out);
     char *resenv = str_printf("HX_RESULTS=%s/memcheck.results", p->seen_out);
     char *mcenv[32];
-    char *log = str_printf("%s/memcheck.log", p->out);
+    char *log = str_printf("%s/memcheck.log", p->logs);
     char *test = str_printf("%s/test", p->seen_out);
     char *argv[] = { "valgrind", "--leak-check=full",
         "--errors-for-leak-kinds=definite,possible",

@@ -13,6 +13,7 @@
 #define _GNU_SOURCE
 #include "grade.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -46,23 +47,27 @@ static int view_binds(const struct opts *o, const char *lab, struct place *p)
 }
 
 /* Fill p for lab, built in out from the handin files in handin (and the
- * hidden suite in suite, or NULL). Returns 0, or -1 (out of memory). */
+ * hidden suite in suite, or NULL), and make its directory for logs, OUT-logs:
+ * outside the view, so that what a run leaves in out (a link, a FIFO) can
+ * never be where the grader writes or reads a log. Returns 0, or -1 with
+ * errno set. */
 int place_make(const struct opts *o, const char *lab, const char *out,
                const char *handin, const char *suite, struct place *p)
 {
     int view = o->view_dir != NULL;
 
     memset(p, 0, sizeof *p);
-    p->out = strdup(out);
-    p->handin = strdup(handin);
-    p->suite = suite ? strdup(suite) : NULL;
+    p->out = realpath(out, NULL);       /* a view binds absolute paths */
+    p->logs = str_printf("%s-logs", out);
+    p->handin = realpath(handin, NULL);
+    p->suite = suite ? realpath(suite, NULL) : NULL;
     p->root = strdup(view ? SEEN : o->root);
     p->seen_out = strdup(view ? SEEN "/out" : out);
     p->seen_handin = strdup(view ? SEEN "/handin" : handin);
     p->seen_suite = suite ? strdup(view ? SEEN "/suite" : suite) : NULL;
-    if (!p->out || !p->handin || !p->root || !p->seen_out || !p->seen_handin ||
-        (suite && (!p->suite || !p->seen_suite)) ||
-        (view && view_binds(o, lab, p) == -1)) {
+    if (!p->out || !p->logs || !p->handin || !p->root || !p->seen_out ||
+        !p->seen_handin || (suite && (!p->suite || !p->seen_suite)) ||
+        (view && view_binds(o, lab, p) == -1) || dir_make(p->logs) == -1) {
         place_free(p);
         return -1;
     }
@@ -71,7 +76,10 @@ int place_make(const struct opts *o, const char *lab, const char *out,
 
 void place_free(struct place *p)
 {
+    int err = errno;
+
     free(p->out);
+    free(p->logs);
     free(p->handin);
     free(p->suite);
     free(p->root);
@@ -81,6 +89,7 @@ void place_free(struct place *p)
     for (int i = 0; i < 6; i++)
         free(p->str[i]);
     memset(p, 0, sizeof *p);
+    errno = err;
 }
 
 const struct bind *place_view(const struct place *p)

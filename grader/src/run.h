@@ -56,7 +56,8 @@ int run_bounded(char *const argv[], const char *cwd, char *const envp[],
                 const char *log, const struct limits *lim, struct outcome *o);
 
 /* In a child, as real root: make the view described above on the empty
- * directory dir, and enter it. Returns 0, or -1 with errno set. */
+ * directory dir, and enter it. Every path in binds must be absolute.
+ * Returns 0, or -1 with errno set. */
 int view_make(const char *dir, const struct bind *binds);
 
 /* Whether view_make works here (as root, where mount namespaces are

@@ -156,9 +156,14 @@ int view_make(const char *dir, const struct bind *b)
         mount("tmpfs", dir, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=0755") == -1 ||
         chdir(dir) == -1 || system_dirs() == -1 || special_dirs() == -1)
         return -1;
-    for (; b != NULL && b->from != NULL; b++)
-        if (b->to[0] != '/' || bind(b->from, b->to + 1, b->rw) == -1)
+    for (; b != NULL && b->from != NULL; b++) {
+        if (b->from[0] != '/' || b->to[0] != '/') {
+            errno = EINVAL;             /* relative: to what? */
             return -1;
+        }
+        if (bind(b->from, b->to + 1, b->rw) == -1)
+            return -1;
+    }
     /* pivot_root(".", "."): the old root ends up on top of the new one,
      * where it is detached. */
     if (syscall(SYS_pivot_root, ".", ".") == -1 || umount2(".", MNT_DETACH) == -1 ||

@@ -33,7 +33,8 @@ GRADER_OBJ := $(GRADER_SRC:grader/src/%.c=build/grader/%.o)
 GRADER_CFLAGS := -std=c11 -Wall -Wextra -Werror -O2 -g -MMD -MP $(GRADER_SAN)
 
 .PHONY: help grade grade-all gradescope docker shell docker-test check \
-	status hint watch reset dist handouts memcheck demo bench test deps grader clean
+	status hint watch reset dist handouts memcheck demo bench test deps grader clean \
+	fresh-test
 help:
 	@echo 'Students:'
 	@echo '  make check LAB=01 [T=test]   build and run one lab'"'"'s tests (fast)'
@@ -61,6 +62,7 @@ help:
 	@echo 'Project:'
 	@echo '  make test [LAB=01]           the project'"'"'s own test suite (CI runs it)'
 	@echo '  make docker-test             build the container for real, make test inside'
+	@echo '  make fresh-test [AT=DIR] [FRESH_USER=NAME]  .ci/run on a pristine Debian root'
 	@echo '  make dist                    the student release (no solutions): build/dist/'
 	@echo '  make deps                    install the Debian packages (as root)'
 	@echo '  make clean                   remove build/'
@@ -180,7 +182,7 @@ docker-test:
 
 # CI's command on a pristine Debian root: the fresh-machine promise, tested.
 fresh-test:
-	@sh docker/fresh $(if $(AT),--at '$(AT)') $(if $(AS),--user '$(AS)')
+	@sh docker/fresh $(if $(AT),--at '$(AT)') $(if $(FRESH_USER),--user '$(FRESH_USER)')
 
 test: grader
 	@if [ ! -d grader/selftest ]; then \

@@ -36,7 +36,11 @@ static double now_s(void)
 struct sub {
     char name[256];             /* directory entry: "alice.tar.gz" */
     char id[256];               /* its name without the archive suffix */
+    char dir[256];              /* its results under OUT: the id, or if that
+                                   is too long for OUT/ID.failed, a prefix
+                                   and a hash of it */
     char kind;                  /* 'd' directory, 't' tar.gz, 'z' zip */
+    char *clash;                /* other entries with the same id, or NULL */
     pid_t pid;                  /* its worker while running, else 0 */
     int status;                 /* the worker's wait status */
 };
@@ -68,7 +72,61 @@ static char sub_kind(const char *dir, const char *name, char *id, size_t size)
 
 static int by_id(const void *a, const void *b)
 {
-    return strcmp(((const struct sub *)a)->id, ((const struct sub *)b)->id);
+    const struct sub *x = a, *y = b;
+    int c = strcmp(x->id, y->id);
+
+    return c ? c : strcmp(x->name, y->name);
+}
+
+/* s->dir from s->id: the id itself if OUT/ID.failed fits in a file name,
+ * else its first 200 bytes, "~" and a 64-bit FNV-1a hash of the whole. */
+static void sub_dir(struct sub *s)
+{
+    unsigned long long h = 14695981039346656037ULL;
+
+    if (strlen(s->id) + strlen(".failed") <= 255) {
+        snprintf(s->dir, sizeof s->dir, "%s", s->id);
+        return;
+    }
+    for (const char *p = s->id; *p; p++)
+        h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+    snprintf(s->dir, sizeof s->dir, "%.200s~%016llx", s->id, h);
+}
+
+/* The names of the entries i..j-1 of subs but k, ", " between. */
+static char *others(const struct sub *subs, int i, int j, int k)
+{
+    size_t len = 1;
+    char *names;
+
+    for (int m = i; m < j; m++)
+        len += m == k ? 0 : strlen(subs[m].name) + 2;
+    if ((names = malloc(len)) == NULL)
+        return NULL;
+    names[0] = '\0';
+    for (int m = i; m < j; m++) {
+        if (m == k)
+            continue;
+        if (names[0] != '\0')
+            strcat(names, ", ");
+        strcat(names, subs[m].name);
+    }
+    return names;
+}
+
+/* Mark the entries of sorted subs that share an id (alice/ and
+ * alice.tar.gz): none of them is graded, and each row names the others.
+ * Returns 0, or -1 with errno set. */
+static int mark_clashes(struct sub *subs, int n)
+{
+    for (int i = 0, j; i < n; i = j) {
+        for (j = i + 1; j < n && strcmp(subs[j].id, subs[i].id) == 0; j++)
+            ;
+        for (int k = i; j - i > 1 && k < j; k++)
+            if ((subs[k].clash = others(subs, i, j, k)) == NULL)
+                return -1;
+    }
+    return 0;
 }
 
 /* Fill subs from dir, sorted by id. Returns how many, or -1. */
@@ -90,7 +148,9 @@ static int list_subs(const char *dir, struct sub *subs, int max)
     }
     closedir(d);
     qsort(subs, (size_t)n, sizeof *subs, by_id);
-    return n;
+    for (int i = 0; i < n; i++)
+        sub_dir(&subs[i]);
+    return mark_clashes(subs, n) == -1 ? -1 : n;
 }
 
 /* Whether dir holds lab directories (NN-name). */
@@ -226,7 +286,7 @@ static void worker(const struct opts *o, const struct sub *s, const char *subs,
 static int start(const struct opts *o, struct sub *s, const char *subs,
                  const char *out, int slot)
 {
-    char *work = str_printf("%s/%s.new", out, s->id);
+    char *work = str_printf("%s/%s.new", out, s->dir);
     pid_t pid;
 
     if (work == NULL || dir_remove(work) == -1 || dir_make(work) == -1 ||
@@ -249,9 +309,9 @@ static int start(const struct opts *o, struct sub *s, const char *subs,
  * did, 0 if not (the previous results, if any, stay). */
 static int finish(const char *out, struct sub *s)
 {
-    char *work = str_printf("%s/%s.new", out, s->id);
-    char *done = str_printf("%s/%s", out, s->id);
-    char *failed = str_printf("%s/%s.failed", out, s->id);
+    char *work = str_printf("%s/%s.new", out, s->dir);
+    char *done = str_printf("%s/%s", out, s->dir);
+    char *failed = str_printf("%s/%s.failed", out, s->dir);
     char *sum = str_printf("%s/summary.tsv", work ? work : "");
     char *text = sum ? file_read(sum, 1 << 16, NULL) : NULL;
     int ok = text && strstr(text, "\ntotal\t") && strstr(text, "\tok\n") &&
@@ -270,14 +330,18 @@ static int finish(const char *out, struct sub *s)
     return ok;
 }
 
-/* A CSV field: quoted when it holds a comma, quote or line break. */
+/* A CSV field: quoted when it holds a comma, quote or line break, and
+ * with a ' before a first character that makes a spreadsheet read it as a
+ * formula (= + - @, tab, carriage return). */
 static void csv_field(FILE *f, const char *s)
 {
+    const char *tick = s[0] && strchr("=+-@\t\r", s[0]) ? "'" : "";
+
     if (strpbrk(s, ",\"\r\n") == NULL) {
-        fputs(s, f);
+        fprintf(f, "%s%s", tick, s);
         return;
     }
-    fputc('"', f);
+    fprintf(f, "\"%s", tick);
     for (; *s; s++) {
         if (*s == '"')
             fputc('"', f);
@@ -291,7 +355,7 @@ static void csv_field(FILE *f, const char *s)
 static void book_row(FILE *f, const char *out, const struct sub *s, int ok,
                      char labs[][NAME_MAX_], int nlabs)
 {
-    char *sum = str_printf("%s/%s/summary.tsv", out, s->id);
+    char *sum = str_printf("%s/%s/summary.tsv", out, s->dir);
     char *text = ok && sum ? file_read(sum, 1 << 16, NULL) : NULL;
 
     csv_field(f, s->id);
@@ -303,7 +367,15 @@ static void book_row(FILE *f, const char *out, const struct sub *s, int ok,
         if (line && sscanf(line + strlen(key), "\t%d", &score) == 1)
             fprintf(f, "%d", score);
     }
-    fprintf(f, ",%s\n", ok ? "ok" : "error");
+    fputc(',', f);
+    if (s->clash != NULL) {
+        char *why = str_printf("refused: %s has the same id", s->clash);
+        csv_field(f, why ? why : "refused: another submission has the same id");
+        free(why);
+    } else {
+        fputs(ok ? "ok" : "error", f);
+    }
+    fputc('\n', f);
     free(text);
     free(sum);
 }
@@ -375,7 +447,11 @@ int batch_run(const struct opts *o, const char *subs_dir, const char *out,
             while (busy[k])
                 k++;
             slot_of[next] = k;
-            if (start(o, &subs[next], subs_dir, out, base + k) == 0) {
+            if (subs[next].clash != NULL) {     /* graded neither, both say why */
+                ok[next] = 0;
+                fprintf(stderr, "[%*d/%d] %-24s REFUSED: %s has the same id\n",
+                        n > 99 ? 3 : 2, ++done, n, subs[next].name, subs[next].clash);
+            } else if (start(o, &subs[next], subs_dir, out, base + k) == 0) {
                 busy[k] = 1;
                 running++;
             } else {
@@ -391,6 +467,8 @@ int batch_run(const struct opts *o, const char *subs_dir, const char *out,
         }
     }
     bad = gradebook_write(gradebook, out, subs, n, ok, labs, nlabs);
+    for (int i = 0; i < n; i++)
+        free(subs[i].clash);
     if (bad >= 0)
         fprintf(stderr, "gradebook: %s (%d graded, %d errors, %.1f s)\n",
                 gradebook, n - bad, bad, now_s() - t0);

@@ -133,6 +133,9 @@ const char *colour(const char *code);
 int loop_status(const struct opts *o);
 int loop_hint(const struct opts *o, const char *lab);
 
+/* believe.c */
+int believe(const char *suite_c, const char *only, struct lab *lab);
+
 /* results.c */
 int results_parse(const char *path, struct lab *lab);
 int lab_save(const char *path, const struct lab *lab);

@@ -90,9 +90,11 @@ int lab_save(const char *path, const struct lab *l)
     return fclose(f) == EOF ? -1 : 0;
 }
 
+static int parse(const char *path, struct lab *lab, int ours);
+
 int lab_load(const char *path, struct lab *l)
 {
-    return results_parse(path, l);
+    return parse(path, l, 1);
 }
 
 /* Split line at tabs into at most max fields. Returns how many. */
@@ -132,6 +134,15 @@ static int parse_test(char *f[], struct test *t)
 
 int results_parse(const char *path, struct lab *lab)
 {
+    return parse(path, lab, 0);
+}
+
+/* Read a results file; "lab" records only if it is ours (lab_save's), and
+ * no record of any other kind, nor anything after its end. Returns 0, or
+ * -1 with errno set (ENODATA: it has no end; EBADMSG: a record it may not
+ * hold). */
+static int parse(const char *path, struct lab *lab, int ours)
+{
     size_t len;
     char *buf = file_read(path, 1 << 20, &len), *line, *save = NULL, *f[9];
     int n, ended = 0, cap = 0, rc = -1;
@@ -142,6 +153,10 @@ int results_parse(const char *path, struct lab *lab)
          line = strtok_r(NULL, "\n", &save)) {
         n = split(line, f, 9);
         f[8] = n == 9 ? f[8] : NULL;
+        if (ended) {                    /* nothing may follow the end */
+            ended = -1;
+            break;
+        }
         if (n >= 8 && strcmp(f[0], "t") == 0) {
             if (lab->ntests == cap) {
                 cap = cap ? 2 * cap : 32;
@@ -153,16 +168,19 @@ int results_parse(const char *path, struct lab *lab)
             if (parse_test(f, &lab->tests[lab->ntests]) == -1)
                 goto out;
             lab->ntests++;
-        } else if (n == 2 && strcmp(f[0], "end") == 0) {
-            ended = atoi(f[1]) == lab->ntests;
-        } else if (n == 3 && strcmp(f[0], "lab") == 0) {
+        } else if (n == 2 && strcmp(f[0], "end") == 0 && !ended) {
+            ended = atoi(f[1]) == lab->ntests ? 1 : -1;
+        } else if (n == 3 && strcmp(f[0], "lab") == 0 && ours) {
             unescape(f[2]);
             lab_field(lab, f[1], f[2]);
+        } else if (!(n >= 3 && strcmp(f[0], "hx") == 0)) {
+            ended = -1;                 /* a record it may not write */
+            break;
         }
     }
-    rc = ended ? 0 : -1;
-    if (!ended)
-        errno = EBADMSG;
+    rc = ended == 1 ? 0 : -1;
+    if (rc == -1)
+        errno = ended == 0 ? ENODATA : EBADMSG;
 out:
     free(buf);
     return rc;

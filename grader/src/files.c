@@ -155,6 +155,34 @@ out:
     return rc;
 }
 
+/* Open directory path without following a link at any component (a
+ * submission's path must not lead elsewhere). Returns a descriptor, or -1
+ * with errno set (ELOOP where a component is a link). */
+int dir_open(const char *path)
+{
+    char buf[4096], *save = NULL;
+    int fd = open(path[0] == '/' ? "/" : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+    if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf) {
+        if (fd != -1)
+            close(fd);
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    for (char *c = strtok_r(buf, "/", &save); c && fd != -1; c = strtok_r(NULL, "/", &save)) {
+        int next = openat(fd, c, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        int err = errno;
+        struct stat st;
+        if (next == -1 && fstatat(fd, c, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+            S_ISLNK(st.st_mode))
+            err = ELOOP;                /* say "link", not "not a directory" */
+        close(fd);
+        fd = next;
+        errno = err;
+    }
+    return fd;
+}
+
 /* mkdir -p. Returns 0, or -1 with errno set. */
 int dir_make(const char *path)
 {

@@ -108,6 +108,7 @@ int manifest_find(const char *root, const char *want, char labs[][NAME_MAX_],
 char *file_read(const char *path, size_t max, size_t *len);
 char *file_excerpt(const char *path, size_t max_bytes, int max_lines);
 int file_copy_at(int dirfd, const char *name, const char *to, size_t max);
+int dir_open(const char *path);
 int dir_make(const char *path);
 int dir_remove(const char *path);
 int dir_chown(const char *path, unsigned uid);

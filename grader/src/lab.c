@@ -63,12 +63,13 @@ static char *stage_note(const char *src, const char *lab, const char *file)
                       errno == EFBIG ? " (larger than 256 KiB)" : "");
 }
 
-/* Copy the manifest's handin files from SRC/LAB into dir; neither LAB nor
- * the files may be links. Returns 0; -1 with a note saying which file is
- * missing or unsafe; -2 with a note if the grader could not copy it. */
+/* Copy the manifest's handin files from SRC/LAB into dir; no component of
+ * SRC, nor LAB, nor the files may be links. Returns 0; -1 with a note
+ * saying which file is missing or unsafe; -2 with a note if the grader
+ * could not copy it. */
 static int stage(const struct opts *o, const char *dir, struct lab *l)
 {
-    int src = open(o->src, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc = 0;
+    int src = dir_open(o->src), rc = 0;    /* no link on the way */
     int lab = src == -1 ? -1 : openat(src, l->m.lab,
                                       O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 

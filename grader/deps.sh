@@ -1,7 +1,7 @@
 #!/bin/sh
 # deps.sh - install the Debian packages a make target needs, or say how.
 #
-# Usage: sh grader/deps.sh grade|test|docker|gradescope|site
+# Usage: sh grader/deps.sh grade|test|docker|fresh|gradescope|site
 # As root, installs what is missing with apt-get (updating the package lists
 # first, as a fresh image needs). Otherwise prints the one command that
 # installs them when run as root, and exits 2. On a system without dpkg it
@@ -21,9 +21,10 @@ case "${1:-grade}" in
     # handouts site.
     test) want="$grade clang shellcheck patch jq procps python3-junitparser perl zip unzip pandoc" ;;
     docker) want="podman debootstrap" ;;
+    fresh) want="debootstrap" ;;
     gradescope) want="zip" ;;
     site) want="pandoc" ;;
-    *) echo "usage: sh grader/deps.sh grade|test|docker|gradescope|site"; exit 2 ;;
+    *) echo "usage: sh grader/deps.sh grade|test|docker|fresh|gradescope|site"; exit 2 ;;
 esac
 
 command -v dpkg-query >/dev/null 2>&1 || exit 0

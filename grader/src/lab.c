@@ -118,7 +118,7 @@ static char *infra_note(const struct opts *o, const char *what, const char *why)
 {
     return str_printf("the grader could not %s (this is no fault of the "
                       "submission): %s\n%s", what, why,
-                      o->view_dir ? "" :
+                      o->view_dir || o->uid == 0 ? "" :
                       "This machine allows no private view of the files, so the "
                       "sandbox uid must be able to reach the checkout: move it "
                       "out of a private directory such as /root (e.g. to /srv), "

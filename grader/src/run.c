@@ -191,7 +191,7 @@ int run_bounded(char *const argv[], const char *cwd, char *const envp[],
 
     o->error[0] = '\0';
     /* The log is opened here, as the grader: the command only holds it. */
-    logfd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    logfd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
     if (logfd == -1 || pipe2(p, O_CLOEXEC) == -1 || pipe2(up, O_CLOEXEC) == -1 ||
         pipe2(down, O_CLOEXEC) == -1) {
         f.err = errno;

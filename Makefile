@@ -97,7 +97,7 @@ grade-all: grader
 	  --gradebook $(GRADEBOOK) $(if $(HIDDEN),--hidden $(HIDDEN))
 
 check memcheck demo: grader
-	@$(MAKE) -s --no-print-directory -f grader/lab.mk LAB=$(lab) \
+	@$(MAKE) -s --no-print-directory -f grader/lab.mk NODEPS=1 LAB=$(lab) \
 	  HANDIN_DIR=$(ROOT)/$(SRC)/$(lab) $@ $(if $(T),T=$(T)) $(if $(D),D=$(D))
 
 # A student's daily loop.
@@ -141,7 +141,7 @@ handouts:
 BENCH_SRC := $(if $(filter command line environment,$(origin SRC)),$(SRC),solutions)
 BENCH_OUT := build/bench/$(BENCH_SRC)
 bench:
-	@$(MAKE) -s --no-print-directory -f grader/lab.mk LAB=06-pipes \
+	@$(MAKE) -s --no-print-directory -f grader/lab.mk NODEPS=1 LAB=06-pipes \
 	  HANDIN_DIR=$(ROOT)/$(BENCH_SRC)/06-pipes OUT=$(ROOT)/$(BENCH_OUT) tools
 	@$(BENCH_OUT)/tool/bench -s build/bench/throughput.svg \
 	  $(if $(BENCH_CSV),-c $(BENCH_CSV))

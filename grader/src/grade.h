@@ -92,6 +92,8 @@ struct place {
                                            out and out of every view */
     char *handin;                       /* host: the handin files */
     char *suite;                        /* host: a hidden suite, or NULL */
+    char *suite_c;                      /* host: the suite's source, which
+                                           declares its tests (believe.c) */
     char *root, *seen_out, *seen_handin, *seen_suite;   /* as the commands
                                            see them (seen_suite may be NULL) */
     struct bind binds[8];               /* the view; binds[0].from NULL: none */

@@ -200,8 +200,6 @@ static int test(const struct opts *o, const struct place *p, struct lab *l,
 {
     char *bin = str_printf("%s/test", p->seen_out), *log = str_printf("%s/test.log", p->logs);
     char *results = str_printf("%s/results", p->out);
-    char *suite_c = p->suite ? str_printf("%s/suite.c", p->suite) :
-                    str_printf("%s/grader/suites/%s/suite.c", o->root, l->m.lab);
     char *argv[] = { bin, (char *)o->only, NULL };
     int san = getenv("SAN") && *getenv("SAN") == '1';
     struct limits lim = { l->m.run_timeout * o->scale,
@@ -212,7 +210,7 @@ static int test(const struct opts *o, const struct place *p, struct lab *l,
     char why[128];
     int rc = -1, points = 0;
 
-    if (!bin || !log || !results || !suite_c)
+    if (!bin || !log || !results)
         goto out;
     remove(results);
     if (run_bounded(argv, p->seen_out, env, log, &lim, &oc) == -1) {
@@ -221,7 +219,7 @@ static int test(const struct opts *o, const struct place *p, struct lab *l,
         goto out;
     }
     if (results_parse(results, l) == 0) {
-        rc = believe(suite_c, o->only, l);
+        rc = believe(p->suite_c, o->only, l);
         for (int i = 0; rc == 0 && i < l->ntests; i++)
             points += l->tests[i].points;
         if (rc == 0 && !o->only && points != l->m.points) {
@@ -247,7 +245,6 @@ out:
     free(bin);
     free(log);
     free(results);
-    free(suite_c);
     return rc;
 }
 

@@ -154,7 +154,7 @@ static const char *view_dir(const struct opts *o)
         return dir;
     fprintf(stderr, "grade: warning: this machine allows no private mount "
             "namespace, so submitted code runs as uid %u with the host's file "
-            "system in view (see the README's isolation table)\n", o->uid);
+            "system in view (see \"Isolation, as root\" in the README)\n", o->uid);
     free(dir);
     return NULL;
 }

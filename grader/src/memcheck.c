@@ -118,7 +118,6 @@ int memcheck_run(const struct opts *o, const struct place *p, struct lab *lab,
     char *mcenv[32];
     char *log = str_printf("%s/memcheck.log", p->logs);
     char *test = str_printf("%s/test", p->seen_out);
-    char *suite_c = str_printf("%s/grader/suites/%s/suite.c", o->root, lab->m.lab);
     char *argv[] = { "valgrind", "--leak-check=full",
         "--errors-for-leak-kinds=definite,possible",
         "--show-leak-kinds=definite,possible", "--track-fds=yes",
@@ -132,7 +131,7 @@ int memcheck_run(const struct opts *o, const struct place *p, struct lab *lab,
     char why[128];
     int rc = -1, clean = 0, passed = 0;
 
-    if (!vgdir || !logopt || !results || !resenv || !log || !test || !suite_c)
+    if (!vgdir || !logopt || !results || !resenv || !log || !test)
         goto out;
     memcheck_env(env, resenv, mcenv, 32);
     dir_remove(vgdir);
@@ -145,7 +144,7 @@ int memcheck_run(const struct opts *o, const struct place *p, struct lab *lab,
         goto out;
     }
     lab->mc_ran = 1;
-    if (results_parse(results, &mc) == 0 && believe(suite_c, NULL, &mc) == 0)
+    if (results_parse(results, &mc) == 0 && believe(p->suite_c, NULL, &mc) == 0)
         passed = all_passed(&mc);
     clean = judge_logs(vgdir, &lab->mc_note);
     if (passed && clean) {
@@ -168,6 +167,5 @@ out:
     free(resenv);
     free(log);
     free(test);
-    free(suite_c);
     return rc;
 }

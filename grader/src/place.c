@@ -61,12 +61,14 @@ int place_make(const struct opts *o, const char *lab, const char *out,
     p->logs = str_printf("%s-logs", out);
     p->handin = realpath(handin, NULL);
     p->suite = suite ? realpath(suite, NULL) : NULL;
+    p->suite_c = suite ? str_printf("%s/suite.c", suite) :
+                 str_printf("%s/grader/suites/%s/suite.c", o->root, lab);
     p->root = strdup(view ? SEEN : o->root);
     p->seen_out = strdup(view ? SEEN "/out" : out);
     p->seen_handin = strdup(view ? SEEN "/handin" : handin);
     p->seen_suite = suite ? strdup(view ? SEEN "/suite" : suite) : NULL;
-    if (!p->out || !p->logs || !p->handin || !p->root || !p->seen_out ||
-        !p->seen_handin || (suite && (!p->suite || !p->seen_suite)) ||
+    if (!p->out || !p->logs || !p->handin || !p->suite_c || !p->root ||
+        !p->seen_out || !p->seen_handin || (suite && (!p->suite || !p->seen_suite)) ||
         (view && view_binds(o, lab, p) == -1) || dir_make(p->logs) == -1) {
         place_free(p);
         return -1;
@@ -82,6 +84,7 @@ void place_free(struct place *p)
     free(p->logs);
     free(p->handin);
     free(p->suite);
+    free(p->suite_c);
     free(p->root);
     free(p->seen_out);
     free(p->seen_handin);

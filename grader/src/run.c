@@ -2,9 +2,19 @@
  *
  * The command gets its own process group and rlimits; the parent waits for
  * it with sigtimedwait(SIGCHLD) up to the deadline, then SIGKILLs the group.
- * Because the grader is a child subreaper (PR_SET_CHILD_SUBREAPER), any
- * process that escaped the group (setsid, double fork) is reparented to
- * the grader when its parent dies, and run_sweep() kills it.
+ *
+ * With a view (run.h), the child is made in a new PID namespace, so it is
+ * that namespace's init: grader code (init_run), which builds the view,
+ * starts the command as its own child and reaps whatever is reparented to
+ * it. When the command has exited, init reports its wait status and exits;
+ * the kernel then kills every process left in the namespace, and the
+ * parent's waitpid() on init returns only once they are all gone. So no
+ * process of the run (setsid, double fork) is alive when its output is
+ * read, and the command sees only its own processes.
+ *
+ * Without a view, the grader is a child subreaper (PR_SET_CHILD_SUBREAPER):
+ * a process that escaped the group is reparented to the grader when its
+ * parent dies, and run_sweep() kills it.
  */
 #define _GNU_SOURCE
 #include "run.h"
@@ -20,6 +30,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -49,25 +60,25 @@ static int set_limit(int res, rlim_t v)
     return setrlimit(res, &r);
 }
 
-/* What a failing child tells its parent: the step, and errno. */
+/* What a child tells its parent: the step that failed and errno, or (from
+ * init, status_set) the command's wait status. */
 struct failure {
     int err;
     char step[200];
+    int status_set;
+    int status;
 };
 
-/* In the child: enter the view (if any), then become unprivileged (see
- * run.h). sync[0] tells the parent whether a user namespace was made ('u')
- * or not ('n'); the parent answers on sync[1] once it has written the uid
- * and gid maps. Returns -1 with f->step set on failure. */
+/* In the child (inside the view, if any): become unprivileged (see
+ * run.h). sync[0] tells the parent (or init) whether a user namespace was
+ * made ('u') or not ('n'); it answers on sync[1] once it has written the
+ * uid and gid maps. Returns -1 with f->step set on failure. */
 static int child_isolate(const struct limits *l, const int sync[2],
                          struct failure *f)
 {
     char made = 'u', go;
     uid_t id = 0;
 
-    snprintf(f->step, sizeof f->step, "make the sandbox's view of the files");
-    if (l->view != NULL && view_make(l->view_dir, l->view) == -1)
-        return -1;
     snprintf(f->step, sizeof f->step, "make the sandbox's namespaces");
     if (unshare(CLONE_NEWUSER | CLONE_NEWNET | CLONE_NEWIPC) == -1) {
         made = 'n';
@@ -181,54 +192,133 @@ static int wait_until(pid_t pid, double deadline, int *status)
     }
 }
 
+/* In a child: set up, then exec the command; on failure, report the step
+ * on `report`. Never returns. */
+static void command(char *const argv[], const char *cwd, char *const envp[],
+                    int logfd, const struct limits *l, const int sync[2],
+                    int report)
+{
+    struct failure f = { 0, "", 0, 0 };
+
+    if (child_setup(cwd, logfd, l, sync, &f) == 0) {
+        snprintf(f.step, sizeof f.step, "run %.100s", argv[0]);
+        execvpe(argv[0], argv, envp);
+    }
+    f.err = errno;
+    (void)!write(report, &f, sizeof f);
+    _exit(127);
+}
+
+/* The child when there is a view: init of a new PID namespace (see the top
+ * of this file). Builds the view, starts the command, reaps until the
+ * command exits and reports its status on `report`. Never returns. */
+static void init_run(char *const argv[], const char *cwd, char *const envp[],
+                     int logfd, const struct limits *l, int report)
+{
+    struct failure f = { 0, "make the sandbox's view of the files", 0, 0 };
+    struct limits wl = *l;
+    int up[2] = { -1, -1 }, down[2] = { -1, -1 }, st = 0;
+    pid_t w = -1, r;
+
+    if (setpgid(0, 0) == -1 || view_make(l->view_dir, l->view) == -1 ||
+        pipe2(up, O_CLOEXEC) == -1 || pipe2(down, O_CLOEXEC) == -1 ||
+        (w = fork()) == -1) {
+        f.err = errno;
+        (void)!write(report, &f, sizeof f);
+        _exit(127);
+    }
+    if (w == 0) {
+        int sync[2] = { up[1], down[0] };
+        wl.view = NULL;                 /* made above, for the namespace */
+        command(argv, cwd, envp, logfd, &wl, sync, report);
+    }
+    close(up[1]);
+    close(down[0]);
+    if (parent_isolate(w, l, up, down) == -1)
+        kill(w, SIGKILL);               /* it then reports why, or ECHILD */
+    while ((r = waitpid(-1, &st, 0)) != w)
+        if (r == -1 && errno != EINTR)
+            break;
+    f.status_set = r == w;
+    f.status = st;
+    (void)!write(report, &f, sizeof f);
+    _exit(0);                           /* the kernel kills what is left */
+}
+
+/* fork(), or with newpid a child that is init of a new PID namespace (as
+ * fork: it returns 0 in the child). */
+static pid_t spawn(int newpid)
+{
+    if (!newpid)
+        return fork();
+    return (pid_t)syscall(SYS_clone, CLONE_NEWPID | SIGCHLD, NULL, NULL, NULL,
+                          NULL);
+}
+
+/* Read what the children reported on fd (nothing blocks: every writer is
+ * gone). Sets o->status if init sent it; returns the failure, if any. */
+static struct failure reports(int fd, struct outcome *o)
+{
+    struct failure f = { 0, "", 0, 0 }, m;
+
+    while (read(fd, &m, sizeof m) == (ssize_t)sizeof m) {
+        if (m.status_set)
+            o->status = m.status;
+        else if (m.err != 0 && f.err == 0)
+            f = m;
+    }
+    return f;
+}
+
 int run_bounded(char *const argv[], const char *cwd, char *const envp[],
                 const char *log, const struct limits *lim, struct outcome *o)
 {
     int p[2] = { -1, -1 }, up[2] = { -1, -1 }, down[2] = { -1, -1 }, logfd;
-    struct failure f = { 0, "open its log or make pipes" };
+    struct failure f = { 0, "open its log or make pipes", 0, 0 };
     double t0 = now();
+    int ns = lim->view != NULL;
     pid_t pid;
 
     o->error[0] = '\0';
     /* The log is opened here, as the grader: the command only holds it. */
     logfd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
-    if (logfd == -1 || pipe2(p, O_CLOEXEC) == -1 || pipe2(up, O_CLOEXEC) == -1 ||
-        pipe2(down, O_CLOEXEC) == -1) {
+    if (logfd == -1 || pipe2(p, O_CLOEXEC | O_NONBLOCK) == -1 ||
+        pipe2(up, O_CLOEXEC) == -1 || pipe2(down, O_CLOEXEC) == -1) {
         f.err = errno;
         goto fail;
     }
     fflush(NULL);
-    pid = fork();
+    snprintf(f.step, sizeof f.step, "start a process%s",
+             ns ? " in a new PID namespace" : "");
+    pid = spawn(ns);
     if (pid == -1) {
         f.err = errno;
         goto fail;
     }
     if (pid == 0) {
         int sync[2] = { up[1], down[0] };
-        if (child_setup(cwd, logfd, lim, sync, &f) == 0) {
-            snprintf(f.step, sizeof f.step, "run %.100s", argv[0]);
-            execvpe(argv[0], argv, envp);
-        }
-        f.err = errno;
-        (void)!write(p[1], &f, sizeof f);
-        _exit(127);
+        if (ns)
+            init_run(argv, cwd, envp, logfd, lim, p[1]);
+        command(argv, cwd, envp, logfd, lim, sync, p[1]);
     }
     close(p[1]);
     close(up[1]);
     close(down[0]);
     p[1] = up[1] = down[0] = -1;
     setpgid(pid, pid);                  /* also here: no race with killpg */
-    if (lim->uid != 0 && parent_isolate(pid, lim, up, down) == -1)
+    if (!ns && lim->uid != 0 && parent_isolate(pid, lim, up, down) == -1)
         kill(pid, SIGKILL);             /* it then reports why, or ECHILD */
     o->timed_out = wait_until(pid, lim->wall > 0 ? t0 + lim->wall : 0,
                               &o->status);
     killpg(pid, SIGKILL);
-    if (o->timed_out)
-        waitpid(pid, &o->status, 0);
+    if (o->timed_out) {
+        kill(pid, SIGKILL);
+        waitpid(pid, &o->status, 0);    /* with ns: the whole namespace is gone */
+    }
     o->secs = now() - t0;
-    run_sweep();
-    if (read(p[0], &f, sizeof f) != (ssize_t)sizeof f)
-        f.err = 0;
+    if (!ns)
+        run_sweep();
+    f = reports(p[0], o);
 fail:
     for (int i = 0; i < 2; i++) {
         int *fds[] = { p, up, down };

@@ -23,9 +23,11 @@ struct limits {
 };
 
 /* Isolation (limits.uid != 0, grader running as root): with a view, the
- * command sees only the system's directories read-only, /dev's harmless
- * devices, private empty /tmp and /dev/shm, /proc and the binds named
- * (view_make). It then gets a new user namespace in which it is root,
+ * command runs in a new PID namespace whose init is the grader's (run.c),
+ * so every process of the run is gone before run_bounded returns, and it
+ * sees only the system's directories read-only, /dev's harmless devices,
+ * private empty /tmp and /dev/shm, a /proc of its own processes and the
+ * binds named (view_make). It then gets a new user namespace in which it is root,
  * mapped to host uids uid..uid+65535 (so it may switch to another uid
  * there, as Lab 05's tests do, but holds no privilege on the host: it
  * cannot signal the grader, write the trusted tree, or escape
@@ -55,7 +57,8 @@ int run_init(void);
 int run_bounded(char *const argv[], const char *cwd, char *const envp[],
                 const char *log, const struct limits *lim, struct outcome *o);
 
-/* In a child, as real root: make the view described above on the empty
+/* In a child that is init of a new PID namespace, as real root: make the
+ * view described above on the empty
  * directory dir, and enter it. Every path in binds must be absolute.
  * Returns 0, or -1 with errno set. */
 int view_make(const char *dir, const struct bind *binds);

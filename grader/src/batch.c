@@ -219,7 +219,7 @@ static int unpack(const struct opts *o, const struct sub *s, const char *subs,
     char *zip[] = { "unzip", "-q", "-n", in, "-d", ".", NULL };
     char *env[] = { "PATH=/usr/bin:/bin", "LC_ALL=C", NULL };
     struct limits lim = { 60, 60, 1024, 64, 64, 16, o->uid, 0, o->view_dir,
-                          o->view_dir ? view : NULL };
+                          o->view_dir ? view : NULL, NULL };
     struct outcome oc;
     int rc = -1;
 
@@ -246,12 +246,16 @@ static int unpack(const struct opts *o, const struct sub *s, const char *subs,
 static void worker(const struct opts *o, const struct sub *s, const char *subs,
                    const char *work, int slot)
 {
-    char *src = str_printf("%s/src", work), *tree = NULL;
+    char *disk = str_printf("%s/disk", work), *src = str_printf("%s/disk/src", work);
     char *rep = str_printf("%s/report.txt", work), *res = str_printf("%s/results.json", work);
-    char *sum = str_printf("%s/summary.tsv", work), slotbuf[16];
+    char *sum = str_printf("%s/summary.tsv", work), slotbuf[16], mib[24], *tree = NULL;
     const char *exe = "/proc/self/exe";
 
-    if (!src || !rep || !res || !sum || run_init() == -1)
+    /* Isolated, all this grading writes (the unpacked archive, the builds,
+     * each run's /tmp and /dev/shm) shares one tmpfs of --disk MiB, which
+     * lives as long as this worker and the grader it becomes. */
+    if (!disk || !src || !rep || !res || !sum || run_init() == -1 ||
+        dir_make(disk) == -1 || (o->view_dir && view_disk(disk, o->disk_mib) == -1))
         _exit(2);
     if (s->kind == 'd') {
         free(src);
@@ -265,10 +269,12 @@ static void worker(const struct opts *o, const struct sub *s, const char *subs,
         dup2(fileno(stdout), 2) == -1)
         _exit(2);
     snprintf(slotbuf, sizeof slotbuf, "%d", slot);
-    char *argv[10 + 6] = { (char *)exe, "--src", tree, "--results", res,
+    snprintf(mib, sizeof mib, "%ld", o->disk_mib);
+    char *argv[15 + 6] = { (char *)exe, "--src", tree, "--results", res,
                            "--summary", sum, "--slot", slotbuf,
-                           "--lab-jobs", "1" };     /* JOBS fill the cores */
-    int a = 11;
+                           "--lab-jobs", "1",       /* JOBS fill the cores */
+                           "--work-in", disk, "--disk", mib };
+    int a = 15;
     if (o->lab) {
         argv[a++] = "--lab";
         argv[a++] = (char *)o->lab;

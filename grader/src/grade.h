@@ -80,6 +80,10 @@ struct opts {
     const char *view_dir;               /* isolated: where views are built
                                            (run.h); NULL: no view here */
     int lab_jobs;                       /* labs graded at once (grade mode) */
+    long disk_mib;                      /* isolated grading: all it writes,
+                                           in one tmpfs of this size */
+    const char *work_in;                /* --work-in: make the work directory
+                                           here, already limited (a batch) */
 };
 
 #define VIEW_ROOT "/shm-labs"              /* the tree, as a view shows it */
@@ -96,6 +100,8 @@ struct place {
                                            declares its tests (believe.c) */
     char *root, *seen_out, *seen_handin, *seen_suite;   /* as the commands
                                            see them (seen_suite may be NULL) */
+    char *scratch;                      /* host: each run's /tmp and /dev/shm,
+                                           in the grading's tmpfs; or NULL */
     struct bind binds[8];               /* the view; binds[0].from NULL: none */
     char *str[6];                       /* strings the binds point to */
 };

@@ -143,7 +143,7 @@ static int make(const struct opts *o, const struct place *p, const char *target,
     char *argv[] = { "make", "-s", "--no-print-directory", "-f", mk, "NODEPS=1",
                      a_lab, a_in, a_out, (char *)target, a_map, a_suite, NULL };
     struct limits lim = { 120 * o->scale, 300, 0, 64, 0, o->uid ? 128 : 0,
-                          o->uid, 0, o->view_dir, place_view(p) };
+                          o->uid, 0, o->view_dir, place_view(p), p->scratch };
     struct outcome oc;
     char why[128];
     int rc = -1;
@@ -205,7 +205,8 @@ static int test(const struct opts *o, const struct place *p, struct lab *l,
     struct limits lim = { l->m.run_timeout * o->scale,
                           (long)(l->m.run_timeout * o->scale) + 1,
                           san ? 0 : 1024, 64, 256, o->uid ? 256 : 0,
-                          o->uid, l->m.needs_setuid, o->view_dir, place_view(p) };
+                          o->uid, l->m.needs_setuid, o->view_dir, place_view(p),
+                          p->scratch };
     struct outcome oc;
     char why[128];
     int rc = -1, points = 0;

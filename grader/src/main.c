@@ -37,6 +37,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -49,7 +50,7 @@ static void usage(void)
     fputs("usage: grade [--src DIR] [--lab NN] [--results FILE] [--junit FILE]\n"
           "             [--tap FILE] [--summary FILE] [--hidden DIR] [--no-memcheck]\n"
           "             [--expect-fail LIST] [--keep] [--no-isolate] [--slot N]\n"
-          "             [--lab-jobs N]\n"
+          "             [--lab-jobs N] [--disk MIB]\n"
           "       grade --check|--memcheck --lab NN --handin DIR [--only TEST]\n"
           "       grade --batch DIR [--jobs N] [--out DIR] [--gradebook FILE]\n"
           "       grade --status [--src DIR] | --hint --lab NN [--src DIR]\n",
@@ -88,7 +89,8 @@ static void parse(int argc, char **argv, struct opts *o, const char **lab)
         { "batch", 1, 0, 'B' }, { "out", 1, 0, 'O' }, { "jobs", 1, 0, 'j' },
         { "gradebook", 1, 0, 'G' }, { "hidden", 1, 0, 'H' },
         { "status", 0, 0, 's' + 256 }, { "hint", 0, 0, 'h' + 256 },
-        { "lab-jobs", 1, 0, 'L' },
+        { "lab-jobs", 1, 0, 'L' }, { "disk", 1, 0, 'D' },
+        { "work-in", 1, 0, 'W' },
         { 0, 0, 0, 0 } };
     int c;
 
@@ -114,12 +116,15 @@ static void parse(int argc, char **argv, struct opts *o, const char **lab)
         case 'G': batch.gradebook = optarg; break;
         case 'H': o->hidden = optarg; break;
         case 'L': o->lab_jobs = atoi(optarg); break;
+        case 'D': o->disk_mib = atol(optarg); break;
+        case 'W': o->work_in = optarg; break;
         case 'I': o->uid = 1; break;    /* marks "no": see choose_uid */
         case 'S': o->uid = 2 + (unsigned)atoi(optarg) % 1024; break;
         default: usage();
         }
     }
     if (optind != argc || (strchr("cm", o->mode) && (!*lab || !o->handin)) ||
+        o->disk_mib < 16 ||
         (o->mode == 'h' && !*lab))
         usage();
     if (o->handin && (o->handin = realpath(o->handin, NULL)) == NULL) {
@@ -156,6 +161,34 @@ static const char *view_dir(const struct opts *o)
             "namespace, so submitted code runs as uid %u with the host's file "
             "system in view (see \"Isolation, as root\" in the README)\n", o->uid);
     free(dir);
+    return NULL;
+}
+
+/* A fresh directory for a grading's builds and runs: under --work-in (a
+ * batch's, already limited), or build/grade, where, isolated, it is a
+ * tmpfs of --disk MiB in this process's own mount namespace: one limit
+ * for all the grading writes (not with --keep, which must outlive us).
+ * Returns it, or NULL after a message. */
+static char *work_dir(const struct opts *o)
+{
+    char *base = o->work_in ? strdup(o->work_in) : str_printf("%s/build/grade", o->root);
+    char *work = base ? str_printf("%s/run.XXXXXX", base) : NULL;
+    const char *step = "make a build directory in";
+
+    if (work && dir_make(base) == 0 && mkdtemp(work) != NULL) {
+        step = "make a tmpfs of --disk MiB on";
+        if (o->work_in || !o->view_dir || o->keep || view_disk(work, o->disk_mib) == 0) {
+            step = "open to the sandbox uid";
+            if (chmod(work, 0755) == 0) {           /* isolated uids go through */
+                free(base);
+                return work;
+            }
+        }
+    }
+    fprintf(stderr, "grade: cannot %s %s: %s\n", step, work ? work : "build/grade",
+            strerror(errno));
+    free(base);
+    free(work);
     return NULL;
 }
 
@@ -251,7 +284,8 @@ static int grade_labs(const struct opts *o, const char *work,
 
 int main(int argc, char **argv)
 {
-    struct opts o = { .src = "labs", .mode = 'g', .scale = 1, .lab_jobs = -1 };
+    struct opts o = { .src = "labs", .mode = 'g', .scale = 1, .lab_jobs = -1,
+                      .disk_mib = 1024 };
     const char *want = NULL, *sc = getenv("CK_TIMEOUT_MULTIPLIER");
     char names[MAX_LABS][NAME_MAX_], *work = NULL;
     struct lab labs[MAX_LABS];
@@ -299,15 +333,9 @@ int main(int argc, char **argv)
         perror("grade: run_init");
         return 2;
     }
+    if (o.mode == 'g' && (work = work_dir(&o)) == NULL)
+        return 2;
     if (o.mode == 'g') {
-        char *base = str_printf("%s/build/grade", o.root);
-        work = str_printf("%s/run.XXXXXX", base);
-        if (!base || !work || dir_make(base) == -1 || mkdtemp(work) == NULL ||
-            chmod(work, 0755) == -1) {          /* isolated uids go through */
-            perror("grade: cannot make a build directory");
-            return 2;
-        }
-        free(base);
         printf("shm-labs: grading %s (%d lab%s)\n", o.src, n, n == 1 ? "" : "s");
         fflush(stdout);
     }
@@ -329,8 +357,8 @@ int main(int argc, char **argv)
              ? 0 : 1;
     for (int i = 0; i < n; i++)
         lab_free(&labs[i]);
-    if (work && !o.keep)
-        dir_remove(work);
+    if (work && !o.keep && (dir_remove(work) == -1 && errno == EBUSY))
+        (void)(umount2(work, MNT_DETACH) == 0 && rmdir(work) == 0);  /* the tmpfs */
     free(work);
     free((char *)o.handin);
     free((char *)o.hidden);

@@ -8,6 +8,7 @@
  *   /shm-labs/handin     the handin files                 read-only
  *   /shm-labs/suite      a hidden suite, when building it read-only
  *   /shm-labs/out        the build directory              writable
+ * and, grading, each run's /tmp and /dev/shm in OUT-scratch (run.h).
  * Without one, the commands get the host's paths.
  */
 #define _GNU_SOURCE
@@ -61,6 +62,10 @@ int place_make(const struct opts *o, const char *lab, const char *out,
     p->logs = str_printf("%s-logs", out);
     p->handin = realpath(handin, NULL);
     p->suite = suite ? realpath(suite, NULL) : NULL;
+    /* Grading: every run's /tmp and /dev/shm share the grading's one disk
+     * limit (view_disk). A student's check keeps a tmpfs each. */
+    p->scratch = view && o->mode == 'g' && p->out ?
+                 str_printf("%s-scratch", p->out) : NULL;
     p->suite_c = suite ? str_printf("%s/suite.c", suite) :
                  str_printf("%s/grader/suites/%s/suite.c", o->root, lab);
     p->root = strdup(view ? SEEN : o->root);
@@ -69,6 +74,7 @@ int place_make(const struct opts *o, const char *lab, const char *out,
     p->seen_suite = suite ? strdup(view ? SEEN "/suite" : suite) : NULL;
     if (!p->out || !p->logs || !p->handin || !p->suite_c || !p->root ||
         !p->seen_out || !p->seen_handin || (suite && (!p->suite || !p->seen_suite)) ||
+        (view && o->mode == 'g' && !p->scratch) ||
         (view && view_binds(o, lab, p) == -1) || dir_make(p->logs) == -1) {
         place_free(p);
         return -1;
@@ -85,6 +91,7 @@ void place_free(struct place *p)
     free(p->handin);
     free(p->suite);
     free(p->suite_c);
+    free(p->scratch);
     free(p->root);
     free(p->seen_out);
     free(p->seen_handin);

@@ -30,6 +30,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -220,7 +221,7 @@ static void init_run(char *const argv[], const char *cwd, char *const envp[],
     int up[2] = { -1, -1 }, down[2] = { -1, -1 }, st = 0;
     pid_t w = -1, r;
 
-    if (setpgid(0, 0) == -1 || view_make(l->view_dir, l->view) == -1 ||
+    if (setpgid(0, 0) == -1 || view_make(l->view_dir, l->view, l->scratch) == -1 ||
         pipe2(up, O_CLOEXEC) == -1 || pipe2(down, O_CLOEXEC) == -1 ||
         (w = fork()) == -1) {
         f.err = errno;
@@ -282,6 +283,12 @@ int run_bounded(char *const argv[], const char *cwd, char *const envp[],
     o->error[0] = '\0';
     /* The log is opened here, as the grader: the command only holds it. */
     logfd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (ns && lim->scratch && (view_clean(lim->scratch) == -1 ||
+                               mkdir(lim->scratch, 0755) == -1)) {
+        snprintf(f.step, sizeof f.step, "make %.150s", lim->scratch);
+        f.err = errno;
+        goto fail;
+    }
     if (logfd == -1 || pipe2(p, O_CLOEXEC | O_NONBLOCK) == -1 ||
         pipe2(up, O_CLOEXEC) == -1 || pipe2(down, O_CLOEXEC) == -1) {
         f.err = errno;
@@ -319,6 +326,10 @@ int run_bounded(char *const argv[], const char *cwd, char *const envp[],
     if (!ns)
         run_sweep();
     f = reports(p[0], o);
+    if (ns && lim->scratch && view_clean(lim->scratch) == -1 && f.err == 0) {
+        snprintf(f.step, sizeof f.step, "remove %.150s", lim->scratch);
+        f.err = errno;
+    }
 fail:
     for (int i = 0; i < 2; i++) {
         int *fds[] = { p, up, down };

@@ -20,6 +20,9 @@ struct limits {
     int needs_setuid;       /* without a user namespace, stay root (see below) */
     const char *view_dir;   /* isolated: an empty directory to build the view on; */
     const struct bind *view;/* the binds it holds ({NULL} ends); NULL: no view */
+    const char *scratch;    /* with a view: a host directory (absent) made
+                               for this run to hold its /tmp and /dev/shm,
+                               removed after it; NULL: a tmpfs each */
 };
 
 /* Isolation (limits.uid != 0, grader running as root): with a view, the
@@ -61,7 +64,16 @@ int run_bounded(char *const argv[], const char *cwd, char *const envp[],
  * view described above on the empty
  * directory dir, and enter it. Every path in binds must be absolute.
  * Returns 0, or -1 with errno set. */
-int view_make(const char *dir, const struct bind *binds);
+int view_make(const char *dir, const struct bind *binds, const char *scratch);
+
+/* In this process, as root: a private mount namespace (inherited by every
+ * child) in which directory dir is a fresh tmpfs of mib MiB, so that all a
+ * grading writes there shares one limit. Returns 0, or -1 with errno set. */
+int view_disk(const char *dir, long mib);
+
+/* Remove the directory scratch and all below it, not following links nor
+ * crossing mounts. Returns 0 (also if it is absent), or -1 with errno set. */
+int view_clean(const char *scratch);
 
 /* Whether view_make works here (as root, where mount namespaces are
  * allowed), tried in a child on dir. Returns 1 or 0. */

@@ -15,6 +15,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <limits.h>
 #include <sched.h>
 #include <signal.h>
@@ -122,9 +123,31 @@ static int system_dirs(void)
     return 0;
 }
 
+/* A directory for the run's own `name` (tmp, shm): under scratch, a host
+ * directory in the grading's size-limited tmpfs (view_disk), or else a
+ * tmpfs of its own of `size`. Returns 0, or -1 with errno set. */
+static int scratch_dir(const char *scratch, const char *name, const char *to,
+                       const char *size)
+{
+    char from[PATH_MAX], opt[64];
+
+    if (mkdirs(to) == -1)
+        return -1;
+    if (scratch == NULL) {
+        snprintf(opt, sizeof opt, "size=%s,mode=1777", size);
+        return mount("tmpfs", to, "tmpfs", MS_NOSUID | MS_NODEV, opt);
+    }
+    snprintf(from, sizeof from, "%s/%s", scratch, name);
+    if (mkdir(from, 01777) == -1 || chmod(from, 01777) == -1)
+        return -1;
+    return mount(from, to, NULL, MS_BIND, NULL) == -1 ? -1 :
+           mount(NULL, to, NULL, MS_REMOUNT | MS_BIND | MS_NOSUID | MS_NODEV |
+                 kept_flags(to), NULL);
+}
+
 /* /dev with the few devices code needs, a private /dev/shm and /tmp, and
  * /proc. Returns 0, or -1 with errno set. */
-static int special_dirs(void)
+static int special_dirs(const char *scratch)
 {
     static const char *dev[] = { "null", "zero", "full", "random", "urandom" };
     static const char *fd[][2] = { { "/proc/self/fd", "dev/fd" },
@@ -141,11 +164,8 @@ static int special_dirs(void)
     for (size_t i = 0; i < sizeof fd / sizeof fd[0]; i++)
         if (symlink(fd[i][0], fd[i][1]) == -1)
             return -1;
-    if (mkdirs("dev/shm") == -1 || mkdirs("tmp") == -1 || mkdirs("proc") == -1 ||
-        mount("tmpfs", "dev/shm", "tmpfs", MS_NOSUID | MS_NODEV,
-              "size=512m,mode=1777") == -1 ||
-        mount("tmpfs", "tmp", "tmpfs", MS_NOSUID | MS_NODEV,
-              "size=256m,mode=1777") == -1)
+    if (scratch_dir(scratch, "shm", "dev/shm", "512m") == -1 ||
+        scratch_dir(scratch, "tmp", "tmp", "256m") == -1 || mkdirs("proc") == -1)
         return -1;
     /* The caller is init of a new PID namespace (run.c): this /proc shows
      * its processes only, and of those (hidepid=2) only the sandbox uid's,
@@ -154,12 +174,12 @@ static int special_dirs(void)
                  "hidepid=2");
 }
 
-int view_make(const char *dir, const struct bind *b)
+int view_make(const char *dir, const struct bind *b, const char *scratch)
 {
     if (unshare(CLONE_NEWNS) == -1 ||
         mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == -1 ||
         mount("tmpfs", dir, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=0755") == -1 ||
-        chdir(dir) == -1 || system_dirs() == -1 || special_dirs() == -1)
+        chdir(dir) == -1 || system_dirs() == -1 || special_dirs(scratch) == -1)
         return -1;
     for (; b != NULL && b->from != NULL; b++) {
         if (b->from[0] != '/' || b->to[0] != '/') {
@@ -190,8 +210,37 @@ int view_works(const char *dir)
         return 0;
     if (pid == 0) {
         static const struct bind none[] = { { NULL, NULL, 0 } };
-        _exit(view_make(dir, none) == 0 ? 0 : 1);
+        _exit(view_make(dir, none, NULL) == 0 ? 0 : 1);
     }
     return waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
            WEXITSTATUS(status) == 0;
+}
+
+int view_disk(const char *dir, long mib)
+{
+    char opt[64];
+
+    snprintf(opt, sizeof opt, "size=%ldm,mode=0755", mib);
+    if (unshare(CLONE_NEWNS) == -1 ||
+        mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == -1)
+        return -1;
+    return mount("tmpfs", dir, "tmpfs", MS_NOSUID | MS_NODEV, opt);
+}
+
+/* nftw callback of view_clean: remove one entry, children first. */
+static int clean_one(const char *path, const struct stat *st, int type,
+                     struct FTW *ftw)
+{
+    (void)st;
+    (void)ftw;
+    return (type == FTW_DP ? rmdir(path) : unlink(path)) == -1 && errno != ENOENT
+           ? -1 : 0;
+}
+
+int view_clean(const char *scratch)
+{
+    if (nftw(scratch, clean_one, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT) == -1 &&
+        errno != ENOENT)
+        return -1;
+    return 0;
 }

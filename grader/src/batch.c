@@ -15,6 +15,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -241,6 +242,97 @@ static int unpack(const struct opts *o, const struct sub *s, const char *subs,
     return rc;
 }
 
+/* Hard-linked files seen while pruning: every name of one goes. */
+struct inodes {
+    ino_t ino[64];
+    int n;
+};
+
+/* What a member of an unpacked archive is, if it is not to be taken. */
+static const char *refused_kind(const struct stat *st, struct inodes *hard)
+{
+    if (S_ISDIR(st->st_mode))
+        return NULL;
+    if (S_ISLNK(st->st_mode))
+        return "a symbolic link";
+    if (S_ISCHR(st->st_mode) || S_ISBLK(st->st_mode))
+        return "a device";
+    if (!S_ISREG(st->st_mode))
+        return S_ISFIFO(st->st_mode) ? "a FIFO" : "not a plain file";
+    for (int i = 0; i < hard->n; i++)
+        if (hard->ino[i] == st->st_ino)
+            return "a hard link";
+    if (st->st_nlink == 1)
+        return NULL;
+    if (hard->n < 64)
+        hard->ino[hard->n++] = st->st_ino;
+    return "a hard link";
+}
+
+/* Remove, below the directory open on fd (named rel in messages), every
+ * member that is not a plain file or directory (refused_kind), saying so
+ * on stdout, the submission's report. Closes fd. Returns 0, or -1 with
+ * errno set. */
+static int prune(int fd, const char *rel, struct inodes *hard)
+{
+    DIR *d = fdopendir(fd);
+    struct dirent *e;
+    int rc = 0;
+
+    if (d == NULL) {
+        close(fd);
+        return -1;
+    }
+    while (rc == 0 && (e = readdir(d)) != NULL) {
+        struct stat st;
+        const char *why;
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        char *path = str_printf("%s%s%s", rel, *rel ? "/" : "", e->d_name);
+        if (path == NULL || fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == -1)
+            rc = -1;
+        else if ((why = refused_kind(&st, hard)) != NULL)
+            rc = unlinkat(dirfd(d), e->d_name, 0) == -1 ||
+                 printf("shm-labs: not taken from the archive: %s is %s (only "
+                        "plain files and directories are)\n", path, why) < 0 ? -1 : 0;
+        else if (S_ISDIR(st.st_mode)) {
+            int sub = openat(dirfd(d), e->d_name, O_RDONLY | O_DIRECTORY |
+                             O_NOFOLLOW | O_CLOEXEC);
+            rc = sub == -1 ? -1 : prune(sub, path, hard);
+        }
+        free(path);
+    }
+    closedir(d);
+    return rc;
+}
+
+/* prune() the unpacked tree dir. Returns 0, or -1 with errno set. */
+static int prune_tree(const char *dir)
+{
+    struct inodes hard = { .n = 0 };
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+    return fd == -1 ? -1 : prune(fd, "", &hard);
+}
+
+/* Say on stdout (the report) that the archive was not fully unpacked, with
+ * the first lines tar or unzip wrote (WORK/unpack.log). Returns 0 or -1. */
+static int unpack_note(const char *work)
+{
+    char *log = str_printf("%s/unpack.log", work);
+    char *text = log ? file_read(log, 4096, NULL) : NULL;
+    int lines = 0, rc;
+
+    rc = printf("shm-labs: the archive was not fully unpacked (what was, is "
+                "graded)%s\n", text && *text ? "; the unpacker said:" : "") < 0;
+    for (char *l = text ? strtok(text, "\n") : NULL; l && lines < 5 && rc == 0;
+         l = strtok(NULL, "\n"), lines++)
+        rc = printf("  %.200s\n", l) < 0;
+    free(text);
+    free(log);
+    return rc ? -1 : 0;
+}
+
 /* The worker process for one submission: unpack if needed, then exec a
  * grade of it. Never returns. */
 static void worker(const struct opts *o, const struct sub *s, const char *subs,
@@ -257,16 +349,17 @@ static void worker(const struct opts *o, const struct sub *s, const char *subs,
     if (!disk || !src || !rep || !res || !sum || run_init() == -1 ||
         dir_make(disk) == -1 || (o->view_dir && view_disk(disk, o->disk_mib) == -1))
         _exit(2);
-    if (s->kind == 'd') {
+    int unpacked = 0;                   /* graded all the same: what could not */
+    if (s->kind == 'd') {               /* be unpacked earns nothing */
         free(src);
         src = str_printf("%s/%s", subs, s->name);
-    } else if (dir_make(src) == -1 || (unpack(o, s, subs, work, src) == -1 &&
-                                        !is_tree(src))) {
-        /* graded all the same: what could not be unpacked earns nothing */
+    } else {
+        unpacked = dir_make(src) == -1 ? -1 : unpack(o, s, subs, work, src);
     }
-    tree = src ? find_tree(src, 3) : NULL;
-    if (tree == NULL || freopen(rep, "w", stdout) == NULL ||
-        dup2(fileno(stdout), 2) == -1)
+    if (freopen(rep, "w", stdout) == NULL || dup2(fileno(stdout), 2) == -1 ||
+        (unpacked == -1 && unpack_note(work) == -1) ||
+        (s->kind != 'd' && prune_tree(src) == -1) ||
+        (tree = find_tree(src, 3)) == NULL || fflush(stdout) == EOF)
         _exit(2);
     snprintf(slotbuf, sizeof slotbuf, "%d", slot);
     snprintf(mib, sizeof mib, "%ld", o->disk_mib);

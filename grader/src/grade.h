@@ -103,6 +103,7 @@ struct place {
     char *scratch;                      /* host: each run's /tmp and /dev/shm,
                                            in the grading's tmpfs; or NULL */
     struct bind binds[8];               /* the view; binds[0].from NULL: none */
+    struct bind hbinds[8];              /* the harness build's (place.c) */
     char *str[6];                       /* strings the binds point to */
 };
 
@@ -136,6 +137,7 @@ int place_make(const struct opts *o, const char *lab, const char *out,
                const char *handin, const char *suite, struct place *p);
 void place_free(struct place *p);
 const struct bind *place_view(const struct place *p);   /* NULL: none */
+const struct bind *place_harness_view(const struct place *p);
 
 /* loop.c */
 const char *colour(const char *code);

@@ -140,10 +140,16 @@ static int make(const struct opts *o, const struct place *p, const char *target,
         "PREFIX_MAP=%s=%s %s=%s %s=%s/grader %s=%s/labs", p->seen_handin, p->handin,
         p->seen_out, p->out, VIEW_ROOT "/grader", o->root, VIEW_ROOT "/labs",
         o->root) : strdup("PREFIX_MAP=");
+    int harness = strcmp(target, "harness") == 0;
+    /* A hidden suite is compiled by make harness alone; later builds link
+     * its object in a view without its source (lab.mk: SUITE_BUILT). */
     char *argv[] = { "make", "-s", "--no-print-directory", "-f", mk, "NODEPS=1",
-                     a_lab, a_in, a_out, (char *)target, a_map, a_suite, NULL };
+                     a_lab, a_in, a_out, (char *)target, a_map,
+                     harness || !a_suite ? "SUITE_BUILT=" : "SUITE_BUILT=1", a_suite,
+                     NULL };
     struct limits lim = { 120 * o->scale, 300, 0, 64, 0, o->uid ? 128 : 0,
-                          o->uid, 0, o->view_dir, place_view(p), p->scratch };
+                          o->uid, 0, o->view_dir,
+                          harness ? place_harness_view(p) : place_view(p), p->scratch };
     struct outcome oc;
     char why[128];
     int rc = -1;
@@ -185,7 +191,16 @@ static int build(const struct opts *o, const struct place *p, struct lab *l,
     if (rc == 0)
         return 0;
     if (rc != -1) {                     /* make ran and failed: say where */
-        char *n = rc == 2 ? str_printf("the lab did not compile %s", l->note)
+        /* A file outside the view (the tree, a classmate's, a hidden
+         * suite) is simply not there: say why. */
+        int absent = rc == 2 && l->note && (strstr(l->note, "No such file or directory") ||
+                                            strstr(l->note, "file not found"));
+        char *n = rc == 2 ? str_printf("the lab did not compile %s%s", l->note,
+                                       absent ? "\nA handin file is compiled "
+                                       "with only the lab's headers, the other "
+                                       "handin files and the system's headers "
+                                       "in reach: anything else it includes is "
+                                       "absent here." : "")
                           : infra_note(o, "build its own test harness", l->note);
         free(l->note);
         l->note = n;

@@ -6,7 +6,8 @@
  *   /shm-labs/grader/lab.mk, /shm-labs/grader/harness     read-only
  *   /shm-labs/grader/suites/LAB, /shm-labs/labs/LAB       read-only (public)
  *   /shm-labs/handin     the handin files                 read-only
- *   /shm-labs/suite      a hidden suite, when building it read-only
+ *   /shm-labs/suite      a hidden suite, only while the harness is built
+ *                        (make harness: then without the handin files)
  *   /shm-labs/out        the build directory              writable
  * and, grading, each run's /tmp and /dev/shm in OUT-scratch (run.h).
  * Without one, the commands get the host's paths.
@@ -20,10 +21,13 @@
 
 #define SEEN VIEW_ROOT
 
-/* The binds of a view for lab; their strings go to p->str. Returns 0 or -1. */
+/* The binds of the views for lab; their strings go to p->str. binds, for
+ * every command that builds or runs submitted code, have no hidden suite;
+ * hbinds, for the harness build alone (make harness), have the hidden
+ * suite and no handin files. Returns 0 or -1. */
 static int view_binds(const struct opts *o, const char *lab, struct place *p)
 {
-    struct bind *b = p->binds;
+    struct bind *b = p->binds, *h = p->hbinds;
     char **s = p->str;
 
     s[0] = str_printf("%s/grader/lab.mk", o->root);
@@ -39,11 +43,14 @@ static int view_binds(const struct opts *o, const char *lab, struct place *p)
     *b++ = (struct bind){ s[1], SEEN "/grader/harness", 0 };
     *b++ = (struct bind){ s[2], s[3], 0 };
     *b++ = (struct bind){ s[4], s[5], 0 };
+    for (struct bind *c = p->binds; c < b; c++)
+        *h++ = *c;
     *b++ = (struct bind){ p->handin, SEEN "/handin", 0 };
     if (p->suite != NULL)
-        *b++ = (struct bind){ p->suite, SEEN "/suite", 0 };
+        *h++ = (struct bind){ p->suite, SEEN "/suite", 0 };
     *b++ = (struct bind){ p->out, SEEN "/out", 1 };
-    *b = (struct bind){ NULL, NULL, 0 };
+    *h++ = (struct bind){ p->out, SEEN "/out", 1 };
+    *b = *h = (struct bind){ NULL, NULL, 0 };
     return 0;
 }
 
@@ -105,4 +112,9 @@ void place_free(struct place *p)
 const struct bind *place_view(const struct place *p)
 {
     return p->binds[0].from != NULL ? p->binds : NULL;
+}
+
+const struct bind *place_harness_view(const struct place *p)
+{
+    return p->hbinds[0].from != NULL ? p->hbinds : NULL;
 }

@@ -12,6 +12,19 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* Remove every occurrence of what from s, in place. Returns s. */
+char *str_cut(char *s, const char *what)
+{
+    size_t n = strlen(what);
+    char *hit;
+
+    if (s == NULL || n == 0)
+        return s;
+    for (char *from = s; (hit = strstr(from, what)) != NULL; from = hit)
+        memmove(hit, hit + n, strlen(hit + n) + 1);
+    return s;
+}
+
 char *str_printf(const char *fmt, ...)
 {
     va_list ap;

@@ -122,6 +122,7 @@ int dir_make(const char *path);
 int dir_remove(const char *path);
 int dir_chown(const char *path, unsigned uid);
 char *str_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+char *str_cut(char *s, const char *what);
 
 /* lab.c */
 int lab_grade(const struct opts *o, const char *work, const char *name,

@@ -372,6 +372,28 @@ char *lab_out_dir(const struct opts *o, const char *work, const char *lab)
                       basename(o->handin ? dirname(tree) : tree), lab);
 }
 
+/* Feedback names paths as the lab does, never the host's: cut the handin
+ * directories (a handin file by its name alone), then the tree's and the
+ * view's prefixes, from every message of l. */
+static void scrub(const struct opts *o, const char *handin, struct lab *l)
+{
+    char *host = handin ? str_printf("%s/", handin) : NULL;
+    char *tree = str_printf("%s/", o->root);
+    const char *cut[] = { host ? host : "", VIEW_ROOT "/handin/",
+                          tree ? tree : "", VIEW_ROOT "/" };
+
+    for (size_t k = 0; k < sizeof cut / sizeof cut[0]; k++) {
+        str_cut(l->note, cut[k]);
+        str_cut(l->mc_note, cut[k]);
+        for (int i = 0; i < l->ntests; i++) {
+            str_cut(l->tests[i].msg, cut[k]);
+            str_cut(l->tests[i].where, cut[k]);
+        }
+    }
+    free(host);
+    free(tree);
+}
+
 int lab_grade(const struct opts *o, const char *work, const char *name,
               struct lab *l)
 {
@@ -428,6 +450,7 @@ out:
         rc = -1;
     if (rc == -1 && l->state == LAB_RAN)
         l->state = LAB_INFRA;
+    scrub(o, handin, l);
     env_free(env);
     place_free(&p);
     l->out = out;

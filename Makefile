@@ -58,6 +58,7 @@ help:
 	@echo '  make grade-all SUBMISSIONS=DIR [JOBS=2] [GRADEBOOK=FILE]'
 	@echo '                               grade a class: each subdirectory, .tar.gz or .zip'
 	@echo '  make grade HIDDEN=DIR        add instructor-only suites DIR/NN-name/'
+	@echo '  make grade[-all] STRICT=1    refuse to grade where any isolation is missing'
 	@echo '  make gradescope [HIDDEN=DIR] build/gradescope/autograder.zip for Gradescope'
 	@echo 'Project:'
 	@echo '  make test [LAB=01]           the project'"'"'s own test suite (CI runs it)'
@@ -85,7 +86,8 @@ deps:
 grade: grader
 	@$(GRADE) --src $(SRC) $(if $(LAB),--lab $(lab)) \
 	  $(if $(RESULTS),--results $(RESULTS)) $(if $(JUNIT),--junit $(JUNIT)) \
-	  $(if $(TAP),--tap $(TAP)) $(if $(HIDDEN),--hidden $(HIDDEN))
+	  $(if $(TAP),--tap $(TAP)) $(if $(HIDDEN),--hidden $(HIDDEN)) \
+	  $(if $(STRICT),--strict)
 
 # A whole class: every subdirectory or archive of SUBMISSIONS.
 JOBS ?= 2
@@ -94,7 +96,8 @@ GRADEBOOK ?= $(BATCH_OUT)/gradebook.csv
 grade-all: grader
 	@test -n '$(SUBMISSIONS)' || { echo 'usage: make grade-all SUBMISSIONS=DIR [JOBS=N] [GRADEBOOK=FILE]'; exit 2; }
 	@$(GRADE) --batch $(SUBMISSIONS) --jobs $(JOBS) --out $(BATCH_OUT) \
-	  --gradebook $(GRADEBOOK) $(if $(HIDDEN),--hidden $(HIDDEN))
+	  --gradebook $(GRADEBOOK) $(if $(HIDDEN),--hidden $(HIDDEN)) \
+	  $(if $(STRICT),--strict)
 
 check memcheck demo: grader
 	@$(MAKE) -s --no-print-directory -f grader/lab.mk NODEPS=1 LAB=$(lab) \

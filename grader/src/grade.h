@@ -82,6 +82,8 @@ struct opts {
     int lab_jobs;                       /* labs graded at once (grade mode) */
     long disk_mib;                      /* isolated grading: all it writes,
                                            in one tmpfs of this size */
+    int strict;                         /* refuse to grade with any isolation
+                                           missing (main.c isolation_warn) */
     const char *work_in;                /* --work-in: make the work directory
                                            here, already limited (a batch) */
 };

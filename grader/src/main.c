@@ -50,7 +50,7 @@ static void usage(void)
     fputs("usage: grade [--src DIR] [--lab NN] [--results FILE] [--junit FILE]\n"
           "             [--tap FILE] [--summary FILE] [--hidden DIR] [--no-memcheck]\n"
           "             [--expect-fail LIST] [--keep] [--no-isolate] [--slot N]\n"
-          "             [--lab-jobs N] [--disk MIB]\n"
+          "             [--lab-jobs N] [--disk MIB] [--strict]\n"
           "       grade --check|--memcheck --lab NN --handin DIR [--only TEST]\n"
           "       grade --batch DIR [--jobs N] [--out DIR] [--gradebook FILE]\n"
           "       grade --status [--src DIR] | --hint --lab NN [--src DIR]\n",
@@ -90,7 +90,7 @@ static void parse(int argc, char **argv, struct opts *o, const char **lab)
         { "gradebook", 1, 0, 'G' }, { "hidden", 1, 0, 'H' },
         { "status", 0, 0, 's' + 256 }, { "hint", 0, 0, 'h' + 256 },
         { "lab-jobs", 1, 0, 'L' }, { "disk", 1, 0, 'D' },
-        { "work-in", 1, 0, 'W' },
+        { "work-in", 1, 0, 'W' }, { "strict", 0, 0, 'X' },
         { 0, 0, 0, 0 } };
     int c;
 
@@ -118,6 +118,7 @@ static void parse(int argc, char **argv, struct opts *o, const char **lab)
         case 'L': o->lab_jobs = atoi(optarg); break;
         case 'D': o->disk_mib = atol(optarg); break;
         case 'W': o->work_in = optarg; break;
+        case 'X': o->strict = 1; break;
         case 'I': o->uid = 1; break;    /* marks "no": see choose_uid */
         case 'S': o->uid = 2 + (unsigned)atoi(optarg) % 1024; break;
         default: usage();
@@ -149,19 +150,44 @@ static unsigned choose_uid(unsigned opt)
     return 100000 + 65536 * slot;
 }
 
-/* Where views are built (run.h), if this machine allows them; otherwise
- * NULL, with a warning: submitted code will see the host's files. */
+/* Where views are built (run.h), if this machine allows them; else NULL. */
 static const char *view_dir(const struct opts *o)
 {
     char *dir = str_printf("%s/build/.view", o->root);
 
     if (dir != NULL && dir_make(dir) == 0 && view_works(dir))
         return dir;
-    fprintf(stderr, "grade: warning: this machine allows no private mount "
-            "namespace, so submitted code runs as uid %u with the host's file "
-            "system in view (see \"Isolation, as root\" in the README)\n", o->uid);
     free(dir);
     return NULL;
+}
+
+/* Say, on stderr, each protection this machine does not give submitted
+ * code (the README's "Where the kernel says no"), if it runs any. Returns
+ * how many are missing. */
+static int isolation_warn(const struct opts *o)
+{
+    const char *why[4];
+    int n = 0, ns = o->uid ? run_probe() : 0;
+
+    if (strchr("gbcm", o->mode) == NULL)
+        return 0;
+    if (o->uid == 0 && strchr("gb", o->mode))
+        why[n++] = "not root (or --no-isolate): submitted code runs as this "
+                   "user, sees all of this user's files and is limited per "
+                   "process and per file only";
+    if (o->uid != 0 && o->view_dir == NULL)
+        why[n++] = "no mount or PID namespaces here: submitted code sees the "
+                   "host's files, escaped processes are found by a /proc sweep, "
+                   "and a grading's disk use is limited per file only";
+    if (o->uid != 0 && !(ns & RUN_USERNS))
+        why[n++] = "no user namespaces here: submitted code runs as a plain "
+                   "host uid, and a lab whose tests switch uid runs it as root";
+    if (o->uid != 0 && !(ns & RUN_NETNS))
+        why[n++] = "no network namespaces here: submitted code has the network";
+    for (int i = 0; i < n; i++)
+        fprintf(stderr, "grade: %s: %s (see \"Where the kernel says no\" in "
+                "the README)\n", o->strict ? "refused" : "warning", why[i]);
+    return n;
 }
 
 /* A fresh directory for a grading's builds and runs: under --work-in (a
@@ -307,6 +333,8 @@ int main(int argc, char **argv)
                            : sysconf(_SC_NPROCESSORS_ONLN));
     if (o.uid != 0 && o.mode != 's' && o.mode != 'h')
         o.view_dir = view_dir(&o);
+    if (isolation_warn(&o) > 0 && o.strict)
+        return 2;
     if (getrandom(&r, sizeof r, 0) != (ssize_t)sizeof r)
         r = (unsigned short)t0;
     snprintf(o.run_id, sizeof o.run_id, "%d-%04x", (int)getpid(), r);

@@ -420,3 +420,23 @@ char *run_describe(const struct outcome *o, char *buf, unsigned size)
         snprintf(buf, size, "wait status 0x%x", o->status);
     return buf;
 }
+
+/* Whether a child may unshare(flags). Returns 1 or 0. */
+static int may_unshare(int flags)
+{
+    int status;
+    pid_t pid = fork();
+
+    if (pid == 0)
+        _exit(unshare(flags) == 0 ? 0 : 1);
+    return pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
+           WEXITSTATUS(status) == 0;
+}
+
+int run_probe(void)
+{
+    /* As child_isolate makes them: with a user namespace, or without. */
+    return (may_unshare(CLONE_NEWUSER) ? RUN_USERNS : 0) |
+           (may_unshare(CLONE_NEWUSER | CLONE_NEWNET | CLONE_NEWIPC) ||
+            may_unshare(CLONE_NEWNET | CLONE_NEWIPC) ? RUN_NETNS : 0);
+}

@@ -79,6 +79,12 @@ int view_clean(const char *scratch);
  * allowed), tried in a child on dir. Returns 1 or 0. */
 int view_works(const char *dir);
 
+/* What this machine allows a run (as we are): a user namespace
+ * (RUN_USERNS), a network namespace (RUN_NETNS). Returns the flags. */
+#define RUN_USERNS 1
+#define RUN_NETNS 2
+int run_probe(void);
+
 /* Kill and reap every remaining child of this process. Returns how many
  * processes it killed. */
 int run_sweep(void);

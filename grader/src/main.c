@@ -3,7 +3,7 @@
  * Usage: grade [--src DIR] [--lab NN] [--results FILE] [--junit FILE]
  *              [--tap FILE] [--summary FILE] [--hidden DIR] [--no-memcheck]
  *              [--expect-fail LIST] [--keep] [--no-isolate] [--slot N]
- *              [--lab-jobs N]
+ *              [--lab-jobs N] [--disk MIB] [--strict]
  *        grade --check --lab NN --handin DIR [--only TEST]
  *        grade --memcheck --lab NN --handin DIR
  *        grade --batch DIR [--jobs N] [--out DIR] [--gradebook FILE]
@@ -17,9 +17,12 @@
  * (their manifest: points, visibility; Gradescope visibility settings).
  * --check and --memcheck serve "make check" and "make memcheck": one lab,
  * built incrementally from DIR in place.
- * As root, submissions build and run in their own user and network
- * namespaces as unprivileged uids (run.h); --slot N picks the uid range for
- * concurrent gradings, --no-isolate turns that off.
+ * As root, submissions build and run in their own view of the files and
+ * their own PID, user and network namespaces as unprivileged uids (run.h),
+ * and all a grading writes is in one tmpfs of --disk MiB (default 1024);
+ * --slot N picks the uid range for concurrent gradings, --no-isolate turns
+ * isolation off. What this machine does not allow is named on stderr;
+ * --strict refuses to grade instead (exit 2).
  * --batch grades every submission (directory, .tar.gz or .zip) in DIR,
  * N at a time, into OUT/ID/{report.txt,results.json,summary.tsv}, and
  * writes the gradebook CSV (batch.c).

@@ -200,7 +200,8 @@ static int isolation_warn(const struct opts *o)
  * Returns it, or NULL after a message. */
 static char *work_dir(const struct opts *o)
 {
-    char *base = o->work_in ? strdup(o->work_in) : str_printf("%s/build/grade", o->root);
+    /* Absolute: without a view, commands run in other directories. */
+    char *base = o->work_in ? realpath(o->work_in, NULL) : str_printf("%s/build/grade", o->root);
     char *work = base ? str_printf("%s/run.XXXXXX", base) : NULL;
     const char *step = "make a build directory in";
 

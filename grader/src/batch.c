@@ -40,13 +40,16 @@ struct sub {
     char dir[256];              /* its results under OUT: the id, or if that
                                    is too long for OUT/ID.failed, a prefix
                                    and a hash of it */
-    char kind;                  /* 'd' directory, 't' tar.gz, 'z' zip */
-    char *clash;                /* other entries with the same id, or NULL */
+    char kind;                  /* 'd' directory, 't' tar.gz, 'z' zip,
+                                   'l' a link, 'x' anything else: refused */
+    char *refused;              /* why it is not graded ("alice has the same
+                                   id"), or NULL */
     pid_t pid;                  /* its worker while running, else 0 */
     int status;                 /* the worker's wait status */
 };
 
-/* The kind of a submission entry, or 0 if it is none. */
+/* The kind of a submission entry (see struct sub), or 0 for a dot file or
+ * one that is gone. */
 static char sub_kind(const char *dir, const char *name, char *id, size_t size)
 {
     static const struct { const char *ext; char kind; } ext[] = {
@@ -61,6 +64,8 @@ static char sub_kind(const char *dir, const char *name, char *id, size_t size)
     snprintf(id, size, "%s", name);
     if (S_ISDIR(st.st_mode))
         return 'd';
+    if (S_ISLNK(st.st_mode))
+        return 'l';
     for (size_t i = 0; S_ISREG(st.st_mode) && i < sizeof ext / sizeof ext[0]; i++) {
         size_t e = strlen(ext[i].ext);
         if (n > e && strcmp(name + n - e, ext[i].ext) == 0) {
@@ -68,7 +73,7 @@ static char sub_kind(const char *dir, const char *name, char *id, size_t size)
             return ext[i].kind;
         }
     }
-    return 0;
+    return 'x';
 }
 
 static int by_id(const void *a, const void *b)
@@ -123,9 +128,14 @@ static int mark_clashes(struct sub *subs, int n)
     for (int i = 0, j; i < n; i = j) {
         for (j = i + 1; j < n && strcmp(subs[j].id, subs[i].id) == 0; j++)
             ;
-        for (int k = i; j - i > 1 && k < j; k++)
-            if ((subs[k].clash = others(subs, i, j, k)) == NULL)
+        for (int k = i; j - i > 1 && k < j; k++) {
+            char *names = others(subs, i, j, k);
+            free(subs[k].refused);
+            subs[k].refused = names ? str_printf("%s has the same id", names) : NULL;
+            free(names);
+            if (subs[k].refused == NULL)
                 return -1;
+        }
     }
     return 0;
 }
@@ -145,6 +155,11 @@ static int list_subs(const char *dir, struct sub *subs, int max)
         if (subs[n].kind == 0)
             continue;
         snprintf(subs[n].name, sizeof subs[n].name, "%s", e->d_name);
+        if (strchr("lx", subs[n].kind) && (subs[n].refused = strdup(
+                subs[n].kind == 'l' ? "a symbolic link (a submission is a "
+                "directory, a .tar.gz or a .zip)" : "not a directory, a .tar.gz "
+                "or a .zip")) == NULL)
+            break;
         n++;
     }
     closedir(d);
@@ -467,9 +482,9 @@ static void book_row(FILE *f, const char *out, const struct sub *s, int ok,
             fprintf(f, "%d", score);
     }
     fputc(',', f);
-    if (s->clash != NULL) {
-        char *why = str_printf("refused: %s has the same id", s->clash);
-        csv_field(f, why ? why : "refused: another submission has the same id");
+    if (s->refused != NULL) {
+        char *why = str_printf("refused: %s", s->refused);
+        csv_field(f, why ? why : "refused");
         free(why);
     } else {
         fputs(ok ? "ok" : "error", f);
@@ -546,10 +561,10 @@ int batch_run(const struct opts *o, const char *subs_dir, const char *out,
             while (busy[k])
                 k++;
             slot_of[next] = k;
-            if (subs[next].clash != NULL) {     /* graded neither, both say why */
+            if (subs[next].refused != NULL) {   /* not graded: say why */
                 ok[next] = 0;
-                fprintf(stderr, "[%*d/%d] %-24s REFUSED: %s has the same id\n",
-                        n > 99 ? 3 : 2, ++done, n, subs[next].name, subs[next].clash);
+                fprintf(stderr, "[%*d/%d] %-24s REFUSED: %s\n",
+                        n > 99 ? 3 : 2, ++done, n, subs[next].name, subs[next].refused);
             } else if (start(o, &subs[next], subs_dir, out, base + k) == 0) {
                 busy[k] = 1;
                 running++;
@@ -567,7 +582,7 @@ int batch_run(const struct opts *o, const char *subs_dir, const char *out,
     }
     bad = gradebook_write(gradebook, out, subs, n, ok, labs, nlabs);
     for (int i = 0; i < n; i++)
-        free(subs[i].clash);
+        free(subs[i].refused);
     if (bad >= 0)
         fprintf(stderr, "gradebook: %s (%d graded, %d errors, %.1f s)\n",
                 gradebook, n - bad, bad, now_s() - t0);

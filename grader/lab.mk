@@ -2,7 +2,8 @@
 # just "include ../../grader/lab.mk".
 #
 # Usage (inside labs/NN-name/, or with -f from anywhere):
-#   make check [T=test]     build, then run this lab's tests (or one test)
+#   make check [T=test] [SEED=hex]  build, then run this lab's tests (or
+#                           one test; SEED: a checker's inputs, as a report gave)
 #   make memcheck           build, then the Valgrind pass
 #   make [all]              build the test binary and the lab's programs
 #   make harness            build only the suite and harness objects
@@ -74,6 +75,33 @@ LIBOBJ := $(LIBSRC:%.c=$(OUT)/u/%.o)
 TESTOBJ := $(OUT)/s/suite.o $(OUT)/h/hx.o $(OUT)/h/probe.o
 
 .PHONY: all harness demos demo tools check memcheck clean
+
+# A lab with grader/subject/LAB.c is checked from outside: its test program
+# is a checker (the suite, the harness and grader/checker/, no handin code:
+# built whole by make harness), and the handin code runs in ./subject
+# (grader/subject/ and the handin files), which the checker drives.
+ifneq ($(wildcard $(ROOT)/grader/subject/$(LAB).c),)
+CPPFLAGS += -I$(ROOT)/grader/checker -I$(ROOT)/grader/suites/$(LAB)
+TESTOBJ += $(OUT)/c/cx.o
+SUBJOBJ := $(OUT)/x/sx.o $(OUT)/x/lab.o
+all: $(OUT)/test $(OUT)/subject $(PROGRAMS:%=$(OUT)/%)
+harness: $(OUT)/test
+
+$(OUT)/test: $(TESTOBJ)
+	$(CC) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS)
+
+$(OUT)/subject: $(SUBJOBJ) $(LIBOBJ)
+	$(CC) $(LDFLAGS) -o $@ $^ -pthread -lm
+
+$(OUT)/c/%.o: $(ROOT)/grader/checker/%.c | $(OUT)/c
+	$(CC) $(CPPFLAGS) $(HX_DEF) $(CHECK_CFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(OUT)/x/sx.o: $(ROOT)/grader/subject/sx.c | $(OUT)/x
+	$(CC) $(CPPFLAGS) -I$(ROOT)/grader/subject $(CFLAGS) -c -o $@ $<
+
+$(OUT)/x/lab.o: $(ROOT)/grader/subject/$(LAB).c | $(OUT)/x
+	$(CC) $(CPPFLAGS) -I$(ROOT)/grader/subject $(CFLAGS) -c -o $@ $<
+else
 all: $(OUT)/test $(PROGRAMS:%=$(OUT)/%)
 
 # The trusted half of the test program, no handin file in it: the grader
@@ -82,6 +110,7 @@ harness: $(TESTOBJ)
 
 $(OUT)/test: $(TESTOBJ) $(LIBOBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS)
+endif
 
 $(PROGRAMS:%=$(OUT)/%): $(OUT)/%: $(OUT)/u/%.o $(LIBOBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ -pthread -lm
@@ -109,12 +138,13 @@ demo: $(OUT)/demo/$(D)
 	@echo '$$ timeout 10 ./$(D)'
 	@timeout 10 $< || echo "($(D) ended with status $$?: 124 is the 10 s timeout)"
 
-$(OUT)/u $(OUT)/s $(OUT)/h $(OUT)/demo $(OUT)/tool:
+$(OUT)/u $(OUT)/s $(OUT)/h $(OUT)/c $(OUT)/x $(OUT)/demo $(OUT)/tool:
 	mkdir -p $@
 
 check memcheck:
 	@$(MAKE) -s --no-print-directory -C $(ROOT) NODEPS=1 grader
-	@$(GRADE) --$@ --lab $(LAB) --handin $(HANDIN_DIR) $(if $(T),--only $(T))
+	@$(GRADE) --$@ --lab $(LAB) --handin $(HANDIN_DIR) $(if $(T),--only $(T)) \
+	  $(if $(SEED),--seed $(SEED))
 
 clean:
 	rm -rf $(OUT)

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <sys/random.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -45,6 +46,11 @@ static struct {
     int current;                /* the test running in this process */
     struct hx_shared *sh;       /* MAP_SHARED: written by the forked tests */
 } hx;
+
+const char *hx_test_name(void)
+{
+    return hx.current >= 0 && hx.current < hx.n ? hx.test[hx.current]->name : NULL;
+}
 
 static void hx_run(int i)
 {
@@ -98,6 +104,10 @@ static int hx_unknown(int argc, char **argv)
     return 0;
 }
 
+/* Whether test i is this runner's: with HX_JOBS=K runners (jobs.k of
+ * jobs.n), every K-th. */
+static struct { int n, k; } jobs = { 1, 0 };
+
 static Suite *hx_suite(int argc, char **argv)
 {
     const char *t = getenv("HX_TEST_TIMEOUT");
@@ -105,7 +115,7 @@ static Suite *hx_suite(int argc, char **argv)
     Suite *s = suite_create(HX_LAB);
 
     for (int i = 0; i < hx.n; i++) {
-        if (!hx_selected(i, argc, argv))
+        if (!hx_selected(i, argc, argv) || i % jobs.n != jobs.k)
             continue;
         TCase *tc = tcase_create(hx.test[i]->name);
         tcase_set_timeout(tc, timeout > 0 ? timeout : HX_TIMEOUT_DEFAULT);
@@ -198,13 +208,15 @@ static int hx_write_results(const char *path, SRunner *sr)
     f = fopen(tmp, "w");
     if (f == NULL)
         goto out;
-    fprintf(f, "hx\t1\t%s\n", HX_LAB);
+    if (jobs.n == 1)
+        fprintf(f, "hx\t1\t%s\n", HX_LAB);
     for (int k = 0; k < n; k++) {
         int i = hx_index(tr_tcname(res[k]));
         if (i >= 0)
             hx_report(f, 1, i, res[k]);
     }
-    fprintf(f, "end\t%d\n", n);
+    if (jobs.n == 1)
+        fprintf(f, "end\t%d\n", n);
     if (fclose(f) == EOF) {
         f = NULL;
         goto out;
@@ -238,11 +250,76 @@ static int hx_print_results(SRunner *sr)
     return bad;
 }
 
+/* Run this runner's share of the suite and write its results (to path,
+ * or with several runners to path.K: verdict lines only). Returns main's
+ * exit status. */
+static int hx_run_share(int argc, char **argv, const char *results)
+{
+    char part[4096];
+    int bad;
+
+    SRunner *sr = srunner_create(hx_suite(argc, argv));
+    fflush(NULL);                   /* forked tests must not repeat output */
+    srunner_run_all(sr, CK_SILENT);
+    snprintf(part, sizeof part, "%s.%d", results ? results : "", jobs.k);
+    if (results != NULL) {
+        bad = hx_write_results(jobs.n > 1 ? part : results, sr) == -1 ? 2 : 0;
+        if (bad)
+            perror(results);
+    } else {
+        bad = hx_print_results(sr) ? 1 : 0;
+    }
+    srunner_free(sr);
+    return bad;
+}
+
+/* HX_JOBS=K with HX_RESULTS: run the suite in K runners at once (the
+ * Valgrind pass, where each subject takes half a second to start), then
+ * join their parts into one results file, in test order. Returns main's
+ * exit status. */
+static int hx_run_jobs(int argc, char **argv, const char *results)
+{
+    pid_t pid[16];
+    int bad = 0, st, lines = 0;
+    char part[4096], tmp[4096], line[8192];
+    FILE *out;
+
+    for (jobs.k = 0; jobs.k < jobs.n; jobs.k++)
+        if ((pid[jobs.k] = fork()) == 0)
+            _exit(hx_run_share(argc, argv, results));
+    for (int k = 0; k < jobs.n; k++)
+        bad |= pid[k] == -1 || waitpid(pid[k], &st, 0) == -1 || !WIFEXITED(st) ||
+               WEXITSTATUS(st) != 0;
+    snprintf(tmp, sizeof tmp, "%s.tmp", results);
+    if (bad || (out = fopen(tmp, "w")) == NULL)
+        return 2;
+    fprintf(out, "hx\t1\t%s\n", HX_LAB);
+    for (int i = 0; i < hx.n; i++) {        /* test i is in part i % n */
+        snprintf(part, sizeof part, "%s.%d", results, i % jobs.n);
+        FILE *in = fopen(part, "r");
+        size_t len = strlen(hx.test[i]->name);
+        while (in && fgets(line, sizeof line, in))
+            if (strncmp(line + 2, hx.test[i]->name, len) == 0 && line[2 + len] == '\t') {
+                fputs(line, out);
+                lines++;
+            }
+        if (in)
+            fclose(in);
+    }
+    fprintf(out, "end\t%d\n", lines);
+    for (int k = 0; k < jobs.n; k++) {
+        snprintf(part, sizeof part, "%s.%d", results, k);
+        remove(part);
+    }
+    return fclose(out) == EOF || rename(tmp, results) == -1 ? 2 : 0;
+}
+
 int main(int argc, char **argv)
 {
     const char *results = getenv("HX_RESULTS");
     int bad;
 
+    hx.current = -1;
     if (hx_flatten() == -1) {
         fprintf(stderr, "hx: more than %d tests\n", HX_MAX_TESTS);
         return 2;
@@ -261,17 +338,10 @@ int main(int argc, char **argv)
     }
     hx.sh = m;
 
-    SRunner *sr = srunner_create(hx_suite(argc, argv));
-    fflush(NULL);                   /* forked tests must not repeat output */
-    srunner_run_all(sr, CK_SILENT);
-    if (results != NULL) {
-        bad = hx_write_results(results, sr) == -1 ? 2 : 0;
-        if (bad)
-            perror(results);
-    } else {
-        bad = hx_print_results(sr) ? 1 : 0;
-    }
-    srunner_free(sr);
+    const char *j = getenv("HX_JOBS");
+    jobs.n = j && results && atoi(j) > 1 ? (atoi(j) > 16 ? 16 : atoi(j)) : 1;
+    bad = jobs.n > 1 ? hx_run_jobs(argc, argv, results)
+                     : hx_run_share(argc, argv, results);
     munmap(m, sizeof *hx.sh);
     return bad;
 }

@@ -108,6 +108,9 @@ extern const struct hx_part hx_parts[];
  * is reported as SKIP with the reason. Call it, then return from the body. */
 void hx_skip(const char *reason);
 
+/* The name of the test running in this process, or NULL. */
+const char *hx_test_name(void);
+
 /* errno's symbolic name, "EINVAL"; "errno 0" style for unknown values. */
 const char *hx_errname(int err);
 

@@ -55,6 +55,7 @@ struct lab {
     char *mc_note;                      /* its verdict and report excerpt */
     double secs;                        /* time spent grading the lab */
     char *out;                          /* its build directory */
+    char *seed;                         /* the checker's seed (hex), or NULL */
 };
 
 /* How a run of the grader was asked to work. */
@@ -80,6 +81,7 @@ struct opts {
     const char *view_dir;               /* isolated: where views are built
                                            (run.h); NULL: no view here */
     int lab_jobs;                       /* labs graded at once (grade mode) */
+    const char *seed;                   /* --seed: the checkers' inputs */
     long disk_mib;                      /* isolated grading: all it writes,
                                            in one tmpfs of this size */
     int strict;                         /* refuse to grade with any isolation
@@ -104,13 +106,18 @@ struct place {
                                            see them (seen_suite may be NULL) */
     char *scratch;                      /* host: each run's /tmp and /dev/shm,
                                            in the grading's tmpfs; or NULL */
-    struct bind binds[8];               /* the view; binds[0].from NULL: none */
-    struct bind hbinds[8];              /* the harness build's (place.c) */
-    char *str[6];                       /* strings the binds point to */
+    struct bind binds[12];              /* the view; binds[0].from NULL: none */
+    struct bind hbinds[12];             /* the harness build's (place.c) */
+    char *str[8];                       /* strings the binds point to */
 };
 
 /* manifest.c */
 int manifest_load(const char *root, const char *lab, struct manifest *m);
+
+/* Whether lab is judged by a checker from outside its subject process
+ * (grader/checker/cx.h): it has grader/subject/LAB.c, as lab.mk sees it.
+ * Returns 1 or 0. */
+int lab_checked(const char *root, const char *lab);
 int manifest_read(const char *path, struct manifest *m);
 int manifest_find(const char *root, const char *want, char labs[][NAME_MAX_],
                   int max);

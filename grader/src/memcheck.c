@@ -90,23 +90,33 @@ static int judge_logs(const char *dir, char **note)
     return clean && n > 0;
 }
 
-/* env for the memcheck run: the lab's, with the results file, one process
- * for every test, and loops scaled down. Entries point into env or into
- * the two strings given. */
-static void memcheck_env(char *const env[], char *results, char *mcenv[],
-                         int max)
+/* Valgrind and its options, as words: the pass's command line, or with a
+ * checker (cx.h) the prefix of every subject it starts. */
+#define VG_OPTS "valgrind --leak-check=full --errors-for-leak-kinds=definite,possible " \
+    "--show-leak-kinds=definite,possible --track-fds=yes --child-silent-after-fork=yes"
+
+/* env for the memcheck run: the lab's, with the results file and loops
+ * scaled down; the tests in one process under Valgrind, or with a checker
+ * (which runs no submitted code), every subject under Valgrind. Entries
+ * point into env or into the strings given. */
+static void memcheck_env(char *const env[], char *results, int checker,
+                         char *mcenv[], int max)
 {
     int n = 0;
 
-    for (int i = 0; env[i] != NULL && n < max - 4; i++)
+    for (int i = 0; env[i] != NULL && n < max - 5; i++)
         if (strncmp(env[i], "HX_RESULTS=", 11) != 0 &&
             strncmp(env[i], "CK_FORK=", 8) != 0)
             mcenv[n++] = env[i];
     mcenv[n++] = results;
-    mcenv[n++] = "CK_FORK=no";
+    mcenv[n++] = checker ? "HX_VALGRIND=" VG_OPTS : "CK_FORK=no";
+    if (checker)                        /* a subject starts in half a second */
+        mcenv[n++] = "HX_JOBS=2";
     mcenv[n++] = "HX_MEMCHECK=1";
     mcenv[n] = NULL;
 }
+
+
 
 int memcheck_run(const struct opts *o, const struct place *p, struct lab *lab,
                  char *const env[])
@@ -118,11 +128,13 @@ int memcheck_run(const struct opts *o, const struct place *p, struct lab *lab,
     char *mcenv[32];
     char *log = str_printf("%s/memcheck.log", p->logs);
     char *test = str_printf("%s/test", p->seen_out);
+    int checker = lab_checked(o->root, lab->m.lab);
     char *argv[] = { "valgrind", "--leak-check=full",
         "--errors-for-leak-kinds=definite,possible",
         "--show-leak-kinds=definite,possible", "--track-fds=yes",
         "--trace-children=yes", "--child-silent-after-fork=yes",
         logopt, test, NULL };
+    char *direct[] = { test, NULL };    /* a checker starts Valgrind itself */
     struct limits lim = { 3 * lab->m.run_timeout * o->scale, 0, 0, 64, 0,
                           o->uid ? 256 : 0, o->uid, lab->m.needs_setuid,
                           o->view_dir, place_view(p), p->scratch };
@@ -133,12 +145,12 @@ int memcheck_run(const struct opts *o, const struct place *p, struct lab *lab,
 
     if (!vgdir || !logopt || !results || !resenv || !log || !test)
         goto out;
-    memcheck_env(env, resenv, mcenv, 32);
+    memcheck_env(env, resenv, checker, mcenv, 32);
     dir_remove(vgdir);
     remove(results);
     if (dir_make(vgdir) == -1 || (o->uid && dir_chown(vgdir, o->uid) == -1))
         goto out;
-    if (run_bounded(argv, p->seen_out, mcenv, log, &lim, &oc) == -1) {
+    if (run_bounded(checker ? direct : argv, p->seen_out, mcenv, log, &lim, &oc) == -1) {
         lab->note = str_printf("the grader could not run the Valgrind pass: %s",
                                oc.error);
         goto out;

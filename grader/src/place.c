@@ -4,6 +4,7 @@
  * fixed paths, whatever the checkout's path (/root/x, /tmp/x, a path with a
  * space), and nothing else of the trusted tree:
  *   /shm-labs/grader/lab.mk, /shm-labs/grader/harness     read-only
+ *   /shm-labs/grader/checker, /shm-labs/grader/subject    read-only
  *   /shm-labs/grader/suites/LAB, /shm-labs/labs/LAB       read-only (public)
  *   /shm-labs/handin     the handin files                 read-only
  *   /shm-labs/suite      a hidden suite, only while the harness is built
@@ -36,13 +37,17 @@ static int view_binds(const struct opts *o, const char *lab, struct place *p)
     s[3] = str_printf(SEEN "/grader/suites/%s", lab);
     s[4] = str_printf("%s/labs/%s", o->root, lab);
     s[5] = str_printf(SEEN "/labs/%s", lab);
-    for (int i = 0; i < 6; i++)
+    s[6] = str_printf("%s/grader/checker", o->root);
+    s[7] = str_printf("%s/grader/subject", o->root);
+    for (int i = 0; i < 8; i++)
         if (s[i] == NULL)
             return -1;
     *b++ = (struct bind){ s[0], SEEN "/grader/lab.mk", 0 };
     *b++ = (struct bind){ s[1], SEEN "/grader/harness", 0 };
     *b++ = (struct bind){ s[2], s[3], 0 };
     *b++ = (struct bind){ s[4], s[5], 0 };
+    *b++ = (struct bind){ s[6], SEEN "/grader/checker", 0 };
+    *b++ = (struct bind){ s[7], SEEN "/grader/subject", 0 };
     for (struct bind *c = p->binds; c < b; c++)
         *h++ = *c;
     *b++ = (struct bind){ p->handin, SEEN "/handin", 0 };
@@ -103,7 +108,7 @@ void place_free(struct place *p)
     free(p->seen_out);
     free(p->seen_handin);
     free(p->seen_suite);
-    for (int i = 0; i < 6; i++)
+    for (int i = 0; i < 8; i++)
         free(p->str[i]);
     memset(p, 0, sizeof *p);
     errno = err;

@@ -1,0 +1,436 @@
+/* cx.c - starting, calling and observing subjects (cx.h).
+ *
+ * Runs only in the checker, never beside submitted code.
+ */
+#define _GNU_SOURCE
+#include "cx.h"
+#include "hx.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/close_range.h>
+
+#define CX_VG_FD 4              /* a subject's Valgrind report descriptor */
+#define CX_ARGS 32
+
+static double cx_now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+size_t cx_page(void)
+{
+    long p = sysconf(_SC_PAGESIZE);
+    return p > 0 ? (size_t)p : 4096;
+}
+
+char *cx_describe(int status, char *buf, size_t size)
+{
+    if (WIFEXITED(status))
+        snprintf(buf, size, "exit status %d", WEXITSTATUS(status));
+    else if (WIFSIGNALED(status))
+        snprintf(buf, size, "killed by signal %d (%s)", WTERMSIG(status),
+                 strsignal(WTERMSIG(status)));
+    else
+        snprintf(buf, size, "wait status 0x%x", status);
+    return buf;
+}
+
+uint64_t cx_rand(void)
+{
+    static uint64_t state;
+    static int seeded;
+
+    if (!seeded) {                      /* per test: each runs in a fork */
+        const char *seed = getenv("HX_SEED"), *name = hx_test_name();
+        state = seed ? strtoull(seed, NULL, 16) : 1;
+        for (; name && *name; name++)
+            state = (state ^ (unsigned char)*name) * 0x100000001b3ull;
+        seeded = 1;
+    }
+    uint64_t z = (state += 0x9e3779b97f4a7c15ull);     /* splitmix64 */
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+/* The command line that runs argv: HX_VALGRIND's words, its log option,
+ * then argv. Points into words (a copy of HX_VALGRIND) and logopt. */
+static void cx_argv(char *const argv[], char *words, char *logopt,
+                    char *out[CX_ARGS])
+{
+    int n = 0;
+
+    for (char *w = words ? strtok(words, " ") : NULL; w && n < CX_ARGS - 12;
+         w = strtok(NULL, " "))
+        out[n++] = w;
+    if (words)
+        out[n++] = logopt;
+    for (int i = 0; argv[i] && n < CX_ARGS - 1; i++)
+        out[n++] = argv[i];
+    out[n] = NULL;
+}
+
+/* In the new subject: take descriptor from as to, without close-on-exec. */
+static int cx_fd(int from, int to)
+{
+    if (from == to)
+        return fcntl(to, F_SETFD, 0);
+    return dup2(from, to) == -1 ? -1 : 0;
+}
+
+/* The child half of cx_start: its own user namespace (if we may), its
+ * descriptors, then exec. Never returns. */
+static void cx_child(struct cx_subject *s, int sock, int vg, int up, int down,
+                     char *const argv[])
+{
+    char *env[] = { "PATH=/usr/bin:/bin", "LC_ALL=C", NULL }, made = 'n', go = 'n';
+    char *words = getenv("HX_VALGRIND") ? strdup(getenv("HX_VALGRIND")) : NULL;
+    char logopt[32], *args[CX_ARGS];
+    int in = open("/dev/null", O_RDONLY | O_CLOEXEC);
+
+    if (geteuid() == 0 && unshare(CLONE_NEWUSER) == 0)
+        made = 'u';
+    if (write(up, &made, 1) != 1 || read(down, &go, 1) != 1)
+        _exit(127);
+    if (go == 'u' && (setgroups(0, NULL) == -1 || setresgid(0, 0, 0) == -1 ||
+                      setresuid(0, 0, 0) == -1))
+        _exit(127);
+    /* Above SX_FD and CX_VG_FD first, so that no dup2 clobbers another. */
+    int hi[4] = { fcntl(in, F_DUPFD_CLOEXEC, 10), fcntl(s->out, F_DUPFD_CLOEXEC, 10),
+                  fcntl(s->err, F_DUPFD_CLOEXEC, 10), fcntl(sock, F_DUPFD_CLOEXEC, 10) };
+    int hv = vg == -1 ? -1 : fcntl(vg, F_DUPFD_CLOEXEC, 10);
+    if (hi[0] < 0 || hi[1] < 0 || hi[2] < 0 || hi[3] < 0 || (vg != -1 && hv < 0) ||
+        cx_fd(hi[0], 0) || cx_fd(hi[1], 1) || cx_fd(hi[2], 2) ||
+        cx_fd(hi[3], SX_FD) || (hv != -1 && cx_fd(hv, CX_VG_FD)) ||
+        close_range(hv != -1 ? CX_VG_FD + 1 : SX_FD + 1, ~0U, CLOSE_RANGE_CLOEXEC) == -1)
+        _exit(127);
+    snprintf(logopt, sizeof logopt, "--log-fd=%d", CX_VG_FD);
+    cx_argv(argv, vg != -1 ? words : NULL, logopt, args);
+    execvpe(args[0], args, env);        /* valgrind: found on PATH */
+    _exit(127);
+}
+
+/* Map a new subject's user namespace one uid above ours. Returns 0 or -1. */
+static int cx_map(pid_t pid)
+{
+    const char *file[] = { "uid_map", "gid_map" };
+    char path[64];
+
+    for (int i = 0; i < 2; i++) {
+        snprintf(path, sizeof path, "/proc/%d/%s", (int)pid, file[i]);
+        int fd = open(path, O_WRONLY | O_CLOEXEC);
+        ssize_t n = fd == -1 ? -1 : write(fd, "0 1 65535\n", 10);
+        if (fd != -1)
+            close(fd);
+        if (n != 10)
+            return -1;
+    }
+    return 0;
+}
+
+void cx_start(struct cx_subject *s, char *const argv[])
+{
+    const char *subj = getenv("HX_SUBJECT");
+    char *def[] = { (char *)(subj ? subj : "./subject"), NULL };
+    int sv[2], vg[2] = { -1, -1 }, up[2], down[2];
+    char made, go;
+
+    memset(s, 0, sizeof *s);
+    s->pid = -1;
+    s->vg = -1;
+    s->out = memfd_create("subject-out", MFD_CLOEXEC);
+    s->err = memfd_create("subject-err", MFD_CLOEXEC);
+    EXPECT(s->out != -1 && s->err != -1 &&
+           socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == 0 &&
+           (!getenv("HX_VALGRIND") || pipe2(vg, O_CLOEXEC) == 0) &&
+           pipe2(up, O_CLOEXEC) == 0 && pipe2(down, O_CLOEXEC) == 0,
+           "test setup: cannot make the subject's descriptors: %s", strerror(errno));
+    fflush(NULL);
+    s->pid = fork();
+    EXPECT(s->pid != -1, "test setup: fork failed: %s", strerror(errno));
+    if (s->pid == 0)
+        cx_child(s, sv[1], vg[1], up[1], down[0], argv ? argv : def);
+    close(sv[1]);
+    close(up[1]);
+    close(down[0]);
+    if (vg[1] != -1)
+        close(vg[1]);
+    s->sock = sv[0];
+    s->vg = vg[0];
+    s->vglog = -1;
+    if (s->vg != -1) {
+        s->vglog = memfd_create("valgrind", MFD_CLOEXEC);
+        EXPECT(s->vglog != -1 && fcntl(s->vg, F_SETFL, O_NONBLOCK) == 0,
+               "test setup: cannot keep the Valgrind report: %s", strerror(errno));
+    }
+    if (read(up[0], &made, 1) != 1)
+        made = 'n';
+    go = made == 'u' && cx_map(s->pid) == 0 ? 'u' : 'n';
+    EXPECT(write(down[1], &go, 1) == 1, "test setup: the subject did not start");
+    /* up is close-on-exec in the child: its end is the exec (or the child's
+     * death), after which its descriptors are its own. */
+    ssize_t n;
+    while ((n = read(up[0], &made, 1)) > 0 || (n == -1 && errno == EINTR))
+        ;
+    close(up[0]);
+    close(down[1]);
+    if (argv == NULL) {                 /* serving: and settled (Valgrind's own */
+        struct sx_req q = { .op = SX_PING };    /* descriptors are open) */
+        struct sx_rep r;
+        cx_call(s, "starting the code under test", &q, &r);
+    }
+}
+
+/* Move what is waiting on the Valgrind pipe into s->vglog. Returns 1 if
+ * the pipe is still open, 0 at its end. */
+static int cx_drain(struct cx_subject *s)
+{
+    char buf[4096];
+    ssize_t n;
+
+    while ((n = read(s->vg, buf, sizeof buf)) > 0)
+        if (write(s->vglog, buf, (size_t)n) != n)
+            break;
+    return n == -1 && errno == EAGAIN;
+}
+
+/* Wait up to secs for s to send a message (1), or for its socket to close
+ * (0), draining Valgrind's pipe meanwhile. Returns -1 on timeout. */
+static int cx_ready(struct cx_subject *s, double secs)
+{
+    double end = cx_now() + secs;
+
+    for (;;) {
+        struct pollfd p[2] = { { s->sock, POLLIN, 0 }, { s->vg, POLLIN, 0 } };
+        double left = end - cx_now();
+        if (left <= 0)
+            return -1;
+        int n = poll(p, s->vg != -1 ? 2 : 1, (int)(left * 1000) + 1);
+        if (n == -1 && errno != EINTR)
+            return -1;
+        if (n > 0 && s->vg != -1 && (p[1].revents & (POLLIN | POLLHUP)) && !cx_drain(s)) {
+            close(s->vg);
+            s->vg = -1;
+        }
+        if (n > 0 && (p[0].revents & POLLIN))
+            return 1;
+        if (n > 0 && (p[0].revents & (POLLHUP | POLLERR)))
+            return 0;
+    }
+}
+
+/* Save q in HX_CALLS/TEST (for ./subject --replay), if asked to. */
+static void cx_save(const struct sx_req *q)
+{
+    const char *dir = getenv("HX_CALLS");
+    char path[4096];
+
+    if (dir == NULL || hx_test_name() == NULL)
+        return;
+    snprintf(path, sizeof path, "%s/%s", dir, hx_test_name());
+    int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (fd != -1) {
+        (void)!write(fd, q, sizeof *q);
+        close(fd);
+    }
+}
+
+/* Reap s (it has ended or is ending). Returns its wait status. */
+static int cx_reap(struct cx_subject *s)
+{
+    while (s->pid > 0 && waitpid(s->pid, &s->status, 0) == -1 && errno == EINTR)
+        ;
+    s->pid = -1;
+    return s->status;
+}
+
+void cx_call_at(const char *file, int line, struct cx_subject *s,
+                const char *what, const struct sx_req *q, struct sx_rep *r)
+{
+    char how[96];
+    int ready;
+
+    s->what = what;
+    cx_save(q);
+    memset(r, 0, sizeof *r);
+    if (s->pid > 0 && send(s->sock, q, sizeof *q, MSG_NOSIGNAL) == (ssize_t)sizeof *q &&
+        (ready = cx_ready(s, 60)) == 1 &&
+        recv(s->sock, r, sizeof *r, 0) == (ssize_t)sizeof *r)
+        return;
+    if (s->pid > 0)
+        kill(s->pid, SIGKILL);
+    cx_reap(s);
+    _ck_assert_failed(file, line, "Failed", "%s: the code under test ended the "
+                      "process it ran in (%s)", what,
+                      cx_describe(s->status, how, sizeof how));
+}
+
+/* Save s's Valgrind report as valgrind/PID.log (in our directory, where
+ * subjects cannot write). */
+static void cx_keep_report(const struct cx_subject *s, pid_t pid)
+{
+    char path[64], buf[8192];
+    ssize_t n;
+    off_t off = 0;
+
+    if (s->vglog == -1)
+        return;
+    snprintf(path, sizeof path, "valgrind/%d.log", (int)pid);
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    while (fd != -1 && (n = pread(s->vglog, buf, sizeof buf, off)) > 0 &&
+           write(fd, buf, (size_t)n) == n)
+        off += n;
+    if (fd != -1)
+        close(fd);
+}
+
+int cx_wait(struct cx_subject *s, double secs)
+{
+    double end = cx_now() + secs;
+    pid_t pid = s->pid;
+    int killed = 0;
+
+    while (s->pid > 0) {
+        if (s->vg != -1 && !cx_drain(s)) {
+            close(s->vg);
+            s->vg = -1;
+        }
+        pid_t r = waitpid(s->pid, &s->status, WNOHANG);
+        if (r == s->pid) {
+            s->pid = -1;
+            break;
+        }
+        if (cx_now() > end) {
+            kill(s->pid, SIGKILL);
+            killed = 1;
+            cx_reap(s);
+            break;
+        }
+        struct timespec ts = { 0, 1000000 };
+        nanosleep(&ts, NULL);
+    }
+    if (s->vg != -1)                    /* all it wrote before it ended (a */
+        cx_drain(s);                    /* child of it may hold the pipe) */
+    cx_keep_report(s, pid);
+    if (s->vg != -1)
+        close(s->vg);
+    close(s->sock);
+    s->vg = s->sock = -1;
+    return killed ? -1 : s->status;
+}
+
+int cx_end(struct cx_subject *s)
+{
+    struct sx_req q = { .op = SX_EXIT };
+
+    if (s->pid > 0)
+        (void)!send(s->sock, &q, sizeof q, MSG_NOSIGNAL);
+    return cx_wait(s, s->vg != -1 ? 30 : 5);
+}
+
+char *cx_output(const struct cx_subject *s, int err, char *buf, size_t size)
+{
+    ssize_t n = pread(err ? s->err : s->out, buf, size - 1, 0);
+
+    buf[n > 0 ? n : 0] = '\0';
+    return buf;
+}
+
+int cx_mapping(pid_t pid, uintptr_t addr, struct cx_map *m)
+{
+    char path[64], line[512];
+    unsigned long lo, hi;
+    int found = 0;
+
+    snprintf(path, sizeof path, "/proc/%d/maps", (int)pid);
+    FILE *f = fopen(path, "re");
+    EXPECT(f != NULL, "test setup: cannot read %s: %s", path, strerror(errno));
+    while (!found && fgets(line, sizeof line, f) != NULL) {
+        memset(m, 0, sizeof *m);
+        if (sscanf(line, "%lx-%lx %4s %*s %*s %*s %255[^\n]", &lo, &hi, m->perms,
+                   m->path) >= 3 && addr >= lo && addr < hi) {
+            m->start = lo;
+            m->end = hi;
+            found = 1;
+        }
+    }
+    fclose(f);
+    return found;
+}
+
+int cx_fds(pid_t pid)
+{
+    char path[64];
+    struct dirent *e;
+    int n = 0;
+
+    snprintf(path, sizeof path, "/proc/%d/fd", (int)pid);
+    DIR *d = opendir(path);
+    EXPECT(d != NULL, "test setup: cannot read %s: %s", path, strerror(errno));
+    while ((e = readdir(d)) != NULL)
+        n += e->d_name[0] != '.';
+    closedir(d);
+    return n;
+}
+
+int cx_peek(pid_t pid, uintptr_t addr, void *buf, size_t len)
+{
+    struct iovec here = { buf, len }, there = { (void *)addr, len };
+
+    return process_vm_readv(pid, &here, 1, &there, 1, 0) == (ssize_t)len ? 0 : -1;
+}
+
+int cx_poke(pid_t pid, uintptr_t addr, const void *buf, size_t len)
+{
+    struct iovec here = { (void *)buf, len }, there = { (void *)addr, len };
+
+    return process_vm_writev(pid, &here, 1, &there, 1, 0) == (ssize_t)len ? 0 : -1;
+}
+
+/* The state letter of pid in /proc/PID/stat, or 0. */
+static char cx_state(pid_t pid)
+{
+    char path[64], buf[512];
+    char *rp, st = 0;
+
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    ssize_t n = fd == -1 ? -1 : read(fd, buf, sizeof buf - 1);
+    if (fd != -1)
+        close(fd);
+    if (n > 0) {
+        buf[n] = '\0';
+        if ((rp = strrchr(buf, ')')) != NULL)
+            sscanf(rp + 1, " %c", &st);
+    }
+    return st;
+}
+
+void cx_freeze(pid_t pid, int stop)
+{
+    EXPECT(kill(pid, stop ? SIGSTOP : SIGCONT) == 0, "test setup: cannot %s "
+           "process %d: %s", stop ? "stop" : "continue", (int)pid, strerror(errno));
+    for (int i = 0; stop && i < 5000 && cx_state(pid) != 'T'; i++) {
+        struct timespec ts = { 0, 1000000 };
+        nanosleep(&ts, NULL);
+    }
+    EXPECT(!stop || cx_state(pid) == 'T', "test setup: process %d did not stop",
+           (int)pid);
+}

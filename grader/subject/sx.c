@@ -1,0 +1,99 @@
+/* sx.c - main() of a lab's subject program: serve the checker.
+ *
+ * Usage: ./subject                 serve requests on descriptor SX_FD
+ *        ./subject --replay FILE   perform the requests saved in FILE (the
+ *                                  checker saves a test's requests under
+ *                                  calls/ in make check) and print each
+ *                                  reply: run it under gdb to debug.
+ * Runs beside the handin code (see sx.h): trusted by nobody.
+ */
+#define _GNU_SOURCE
+#include "sx.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+/* Leave no descriptor free: the soft limit at the lowest free one.
+ * Returns that, or -1. */
+static int nofile(void)
+{
+    int lowest = dup(0);
+    struct rlimit l;
+
+    if (lowest == -1 || close(lowest) == -1 || getrlimit(RLIMIT_NOFILE, &l) == -1)
+        return -1;
+    l.rlim_cur = (rlim_t)lowest;
+    return setrlimit(RLIMIT_NOFILE, &l) == -1 ? -1 : lowest;
+}
+
+/* Perform q into r. */
+static void serve(const struct sx_req *q, struct sx_rep *r)
+{
+    memset(r, 0, sizeof *r);
+    errno = 0;
+    switch (q->op) {
+    case SX_EXIT:
+        exit((int)q->a[0]);
+    case SX_PING:
+        break;
+    case SX_FORK:
+        r->ret = fork();
+        if (r->ret == 0)
+            for (;;)
+                pause();                /* until the checker ends it */
+        break;
+    case SX_NOFILE:
+        r->ret = nofile();
+        break;
+    default:
+        if (sx_lab(q, r) == -1) {
+            r->ret = -1;
+            errno = ENOSYS;
+        }
+    }
+    r->err = errno;
+}
+
+/* Perform the requests saved in path, printing each reply. */
+static int replay(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    struct sx_req q;
+    struct sx_rep r;
+
+    if (fd == -1) {
+        perror(path);
+        return 2;
+    }
+    while (read(fd, &q, sizeof q) == (ssize_t)sizeof q) {
+        printf("request %u (%llu, %llu): ", q.op, (unsigned long long)q.a[0],
+               (unsigned long long)q.a[1]);
+        fflush(stdout);
+        serve(&q, &r);
+        printf("returned %lld, errno %d\n", (long long)r.ret, r.err);
+    }
+    close(fd);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    struct sx_req q;
+    struct sx_rep r;
+    ssize_t n;
+
+    if (argc == 3 && strcmp(argv[1], "--replay") == 0)
+        return replay(argv[2]);
+    while ((n = recv(SX_FD, &q, sizeof q, 0)) == (ssize_t)sizeof q) {
+        serve(&q, &r);
+        if (send(SX_FD, &r, sizeof r, MSG_NOSIGNAL) != (ssize_t)sizeof r)
+            return 1;
+    }
+    return n == 0 ? 0 : 1;              /* the checker closed: done */
+}

@@ -1,0 +1,16 @@
+/* sx.h - the subject: a lab's handin code serving a checker's requests.
+ *
+ * Everything under grader/subject/ runs beside submitted code, in the same
+ * process, so none of it is trusted: it only performs calls and reports.
+ * Each lab with a checker has grader/subject/LAB.c defining sx_lab().
+ */
+#ifndef SX_H
+#define SX_H
+
+#include "wire.h"
+
+/* Perform the lab's operation q (op >= SX_LAB) into r. Returns 0, or -1 if
+ * the lab has no such operation. */
+int sx_lab(const struct sx_req *q, struct sx_rep *r);
+
+#endif

@@ -37,7 +37,7 @@ GRADER_CFLAGS := -std=c11 -Wall -Wextra -Werror -O2 -g -MMD -MP $(GRADER_SAN)
 	fresh-test
 help:
 	@echo 'Students:'
-	@echo '  make check LAB=01 [T=test]   build and run one lab'"'"'s tests (fast)'
+	@echo '  make check LAB=01 [T=test]   build and run one lab'"'"'s tests (fast; SEED=hex as a report says)'
 	@echo '  make memcheck LAB=01         the Valgrind pass of one lab'
 	@echo '  make demo LAB=03 D=name      build and run one of a lab'"'"'s demo programs'
 	@echo '  make handouts                the handouts as a site: build/site/index.html'
@@ -87,7 +87,7 @@ grade: grader
 	@$(GRADE) --src $(SRC) $(if $(LAB),--lab $(lab)) \
 	  $(if $(RESULTS),--results $(RESULTS)) $(if $(JUNIT),--junit $(JUNIT)) \
 	  $(if $(TAP),--tap $(TAP)) $(if $(HIDDEN),--hidden $(HIDDEN)) \
-	  $(if $(STRICT),--strict)
+	  $(if $(STRICT),--strict) $(if $(SEED),--seed $(SEED))
 
 # A whole class: every subdirectory or archive of SUBMISSIONS.
 JOBS ?= 2
@@ -101,7 +101,8 @@ grade-all: grader
 
 check memcheck demo: grader
 	@$(MAKE) -s --no-print-directory -f grader/lab.mk NODEPS=1 LAB=$(lab) \
-	  HANDIN_DIR=$(ROOT)/$(SRC)/$(lab) $@ $(if $(T),T=$(T)) $(if $(D),D=$(D))
+	  HANDIN_DIR=$(abspath $(SRC))/$(lab) $@ $(if $(T),T=$(T)) $(if $(D),D=$(D)) \
+	  $(if $(SEED),SEED=$(SEED))
 
 # A student's daily loop.
 status: grader
@@ -124,7 +125,8 @@ DIST := build/dist/shm-labs
 dist:
 	rm -rf build/dist && mkdir -p $(DIST)/labs $(DIST)/grader/skeleton
 	cp -R Makefile README.md handouts docker $(DIST)/
-	cp -R grader/harness grader/src grader/suites grader/gradescope \
+	cp -R grader/harness grader/checker grader/subject grader/src grader/suites \
+	  grader/gradescope \
 	  grader/lab.mk grader/deps.sh grader/watch.sh grader/reset.sh $(DIST)/grader/
 	@if git rev-parse -q --verify HEAD:./labs >/dev/null 2>&1; then \
 	  echo "git archive HEAD:./labs | tar -x -C $(DIST)/labs"; \

@@ -1,303 +1,484 @@
 /* suite.c - Lab 01 tests: mmap of /dev/zero (handouts/01-mmap.md).
  *
- * Each TEST names its points and the handout section that explains it;
- * hx_parts at the end orders them as the handout does.
+ * A checker suite (grader/checker/cx.h): it links no submitted code. Each
+ * test starts a subject (zmap.c serving requests, grader/subject/01-mmap.c),
+ * asks it to call the lab's functions with inputs chosen here (some drawn
+ * from the run's seed), and judges the replies against values computed
+ * here and against what the kernel shows of the subject from outside: its
+ * mappings and descriptors in /proc, its memory, read and written with
+ * process_vm_readv/writev. Each TEST names its points and the handout
+ * section that explains it; hx_parts at the end orders them as the
+ * handout does.
  */
 #define _DEFAULT_SOURCE
+#include "cx.h"
 #include "hx.h"
-#include "zmap.h"
+#include "ops.h"
 
 #include <fcntl.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/mman.h>
-#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #define GREETING "Hello from user space"
 #define HUGE ((size_t)1 << 50)          /* 1 PiB: more than the address space */
 
-/* The errno mmap itself gives for HUGE bytes of fd (-1: anonymous) here:
- * ENOMEM natively, EINVAL under Valgrind. */
+/* Ask s for op(a0, a1); errno is set to the subject's. A failure is
+ * reported at the caller's line. */
+#define call(s, what, op, a0, a1) call_at(__FILE__, __LINE__, s, what, op, a0, a1)
+static struct sx_rep call_at(const char *file, int line, struct cx_subject *s,
+                             const char *what, uint32_t op, uint64_t a0, uint64_t a1)
+{
+    struct sx_req q = { .op = op, .a = { a0, a1 } };
+    struct sx_rep r;
+
+    cx_call_at(file, line, s, what, &q, &r);
+    errno = r.err;
+    return r;
+}
+
+/* s's zmap_alloc (op SX01_ALLOC) or zmap_anon (SX01_ANON) of len bytes:
+ * the address, or 0 with errno set. */
+#define map(s, what, op, len) ((uintptr_t)call(s, what, op, len, 0).ret)
+
+/* The errno mmap gives here for HUGE bytes of fd (-1: anonymous); under
+ * Valgrind (the Valgrind pass) the subject's mmap gives EINVAL instead. */
 static int huge_errno(int fd)
 {
     void *p = mmap(NULL, HUGE, PROT_READ | PROT_WRITE,
                    MAP_SHARED | (fd == -1 ? MAP_ANONYMOUS : 0), fd, 0);
 
     EXPECT(p == MAP_FAILED, "test setup: mapping 1 PiB worked");
-    return errno;
+    return getenv("HX_VALGRIND") ? EINVAL : errno;
 }
 
-/* Fail unless every byte of p[0..len) equals c. */
-static void expect_bytes(const char *what, const unsigned char *p, size_t len,
-                         unsigned char c)
+/* Fail unless the len bytes at p in s read c (seen from outside). */
+static void expect_bytes(struct cx_subject *s, const char *what, uintptr_t p,
+                         size_t len, unsigned char c)
 {
+    unsigned char *buf = malloc(len);
+
+    EXPECT(buf != NULL, "test setup: out of memory");
+    EXPECT(cx_peek(s->pid, p, buf, len) == 0, "%s: the memory cannot be read "
+           "(is it mapped, and readable?)", what);
     for (size_t i = 0; i < len; i++)
-        EXPECT(p[i] == c, "%s: expected byte %zu to be 0x%02x, got 0x%02x",
-               what, i, c, p[i]);
+        EXPECT(buf[i] == c, "%s: expected byte %zu to be 0x%02x, got 0x%02x",
+               what, i, c, buf[i]);
+    free(buf);
 }
 
-static int child_fill(void *page)
+/* The parent pid of pid, from /proc, or -1. */
+static pid_t parent_of(pid_t pid)
 {
-    memset(page, 0x5a, hx_page());
-    return 0;
+    char path[64], buf[512], *rp;
+    int ppid = -1;
+    FILE *f;
+
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    if ((f = fopen(path, "re")) == NULL)
+        return -1;
+    if (fgets(buf, sizeof buf, f) && (rp = strrchr(buf, ')')) != NULL)
+        sscanf(rp + 1, " %*c %d", &ppid);
+    fclose(f);
+    return ppid;
 }
 
-/* Fail unless a child's write into p (one page) is seen here after wait. */
-static void expect_shared(const char *what, unsigned char *p)
+/* Fail unless the page at p is shared between s and a child it forks: with
+ * both stopped, a pattern of our choosing is written into the child's page
+ * and must be what the parent's holds. */
+static void expect_shared(struct cx_subject *s, const char *what, uintptr_t p)
 {
-    char perms[5] = "";
-    int st = hx_child(child_fill, p);
+    size_t pg = cx_page();
+    unsigned char *pat = malloc(pg), *got = malloc(pg);
+    struct cx_map m;
+    pid_t child = (pid_t)call(s, "fork()", SX_FORK, 0, 0).ret;
 
-    EXPECT(st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0,
-           "%s: the child did not exit 0 (wait status 0x%x)", what, st);
-    EXPECT(p[0] == 0x5a && p[hx_page() - 1] == 0x5a,
-           "%s: the parent did not see the child's write: expected 0x5a, "
-           "got 0x%02x (is the mapping MAP_SHARED?)", what, p[0]);
-    EXPECT(hx_mapped(p, perms) == 1 && perms[3] == 's',
-           "%s: expected a shared mapping (rw-s in /proc/self/maps), got %s",
-           what, perms);
+    EXPECT(pat && got, "test setup: out of memory");
+    EXPECT(child > 0 && child != s->pid && parent_of(child) == s->pid,
+           "%s: fork() in the code under test gave no child", what);
+    cx_freeze(s->pid, 1);
+    cx_freeze(child, 1);
+    for (size_t i = 0; i < pg; i++)
+        pat[i] = (unsigned char)(cx_rand() | 1);
+    EXPECT(cx_poke(child, p, pat, pg) == 0, "%s: the child cannot write the "
+           "page (is the mapping writable?)", what);
+    EXPECT(cx_peek(s->pid, p, got, pg) == 0, "%s: the page cannot be read", what);
+    EXPECT(memcmp(pat, got, pg) == 0, "%s: the parent did not see the child's "
+           "write: expected 0x%02x, got 0x%02x (is the mapping MAP_SHARED?)",
+           what, pat[0], got[0]);
+    EXPECT(cx_mapping(s->pid, p, &m) == 1 && m.perms[3] == 's', "%s: expected "
+           "a shared mapping (rw-s in /proc/PID/maps), got %s", what, m.perms);
+    kill(child, SIGKILL);
+    cx_freeze(s->pid, 0);
+    free(pat);
+    free(got);
+}
+
+/* Fail unless [p, p + len) is one readable, writable mapping in s. */
+static void expect_mapped(struct cx_subject *s, const char *what, uintptr_t p,
+                          size_t len)
+{
+    struct cx_map m;
+
+    EXPECT(p % cx_page() == 0, "%s: expected a page-aligned address, got %p",
+           what, (void *)p);
+    EXPECT(cx_mapping(s->pid, p, &m) == 1, "%s: %p is not mapped in the "
+           "process (/proc/PID/maps)", what, (void *)p);
+    EXPECT(m.end - p >= len, "%s: expected %zu bytes mapped at %p, got %zu",
+           what, len, (void *)p, (size_t)(m.end - p));
+    EXPECT(m.perms[0] == 'r' && m.perms[1] == 'w', "%s: expected a readable, "
+           "writable mapping, got %s", what, m.perms);
+}
+
+/* A name of 5 to 24 lowercase letters, from the seed, into buf. */
+static char *some_name(char *buf)
+{
+    int n = 5 + (int)(cx_rand() % 20);
+
+    for (int i = 0; i < n; i++)
+        buf[i] = (char)('a' + cx_rand() % 26);
+    buf[n] = '\0';
+    return buf;
+}
+
+/* zmap_greet(dst, size, who) in s: dst before a guard page if guarded. */
+static struct sx_rep greet(struct cx_subject *s, const char *what, size_t size,
+                           const char *who, int guarded, int null_dst)
+{
+    struct sx_req q = { .op = SX01_GREET, .a = { size, (uint64_t)guarded,
+                                                 (uint64_t)null_dst, 0 } };
+    struct sx_rep r;
+
+    q.len = (uint32_t)strlen(who);
+    memcpy(q.data, who, q.len);
+    cx_call(s, what, &q, &r);
+    EXPECT(r.ret != -2, "test setup: the guard page could not be made");
+    errno = r.err;
+    return r;
+}
+
+/* Fail unless reply r is -1 with errno want. */
+static void expect_fail(const char *what, const struct sx_rep *r, int want)
+{
+    EXPECT(r->ret == -1, "%s: expected -1 with errno %s, got %lld", what,
+           hx_errname(want), (long long)r->ret);
+    errno = r->err;
+    EXPECT_ERRNO(what, want);
 }
 
 /* Part 1: asking the kernel for a page */
 
 TEST(alloc_zeroed, 2, "§2")
 {
-    size_t len = 3 * hx_page();
-    unsigned char *p = zmap_alloc(len);
+    struct cx_subject s;
+    size_t len = (2 + cx_rand() % 3) * cx_page();
 
-    EXPECT_PTR("zmap_alloc(3 pages)", p);
-    EXPECT((uintptr_t)p % hx_page() == 0, "zmap_alloc: expected a page-aligned"
-           " address, got %p", (void *)p);
-    expect_bytes("fresh memory from zmap_alloc", p, len, 0);
-    munmap(p, len);
+    cx_start(&s, NULL);
+    uintptr_t p = map(&s, "zmap_alloc", SX01_ALLOC, len);
+    EXPECT_PTR("zmap_alloc(some pages)", (void *)p);
+    expect_mapped(&s, "zmap_alloc", p, len);
+    expect_bytes(&s, "fresh memory from zmap_alloc", p, len, 0);
+    cx_end(&s);
 }
 
 TEST(alloc_writable, 2, "§2")
 {
-    size_t len = 3 * hx_page();
-    unsigned char *p = zmap_alloc(len - 100);
+    struct cx_subject s;
+    size_t len = 3 * cx_page(), ask = len - 1 - cx_rand() % 200;
+    unsigned char *pat = malloc(len);
 
-    EXPECT_PTR("zmap_alloc(3 pages - 100)", p);
+    EXPECT(pat != NULL, "test setup: out of memory");
+    cx_start(&s, NULL);
+    uintptr_t p = map(&s, "zmap_alloc", SX01_ALLOC, ask);
+    EXPECT_PTR("zmap_alloc(3 pages - a little)", (void *)p);
+    expect_mapped(&s, "zmap_alloc(3 pages - a little), rounded up", p, len);
     for (size_t i = 0; i < len; i++)
-        p[i] = (unsigned char)(i * 7);
-    for (size_t i = 0; i < len; i++)
-        EXPECT(p[i] == (unsigned char)(i * 7), "reading back byte %zu: "
-               "expected 0x%02x, got 0x%02x", i, (unsigned char)(i * 7), p[i]);
-    munmap(p, len);
+        pat[i] = (unsigned char)cx_rand();
+    EXPECT(cx_poke(s.pid, p, pat, len) == 0, "writing all 3 pages: the memory "
+           "is not writable");
+    expect_bytes(&s, "reading back byte 0", p, 1, pat[0]);
+    free(pat);
+    cx_end(&s);
 }
 
 TEST(alloc_closes_fd, 2, "§2")
 {
-    int before = hx_fd_count();
-    unsigned char *p = zmap_alloc(hx_page());
+    struct cx_subject s;
+    unsigned char one = 1;
 
-    EXPECT_PTR("zmap_alloc(1 page)", p);
+    cx_start(&s, NULL);
+    int before = cx_fds(s.pid);
+    uintptr_t p = map(&s, "zmap_alloc(1 page)", SX01_ALLOC, cx_page());
+    EXPECT_PTR("zmap_alloc(1 page)", (void *)p);
     EXPECT_INT("open descriptors after zmap_alloc (close the fd once mapped)",
-               hx_fd_count(), before);
-    p[0] = 1;                           /* the mapping outlives the fd */
-    EXPECT_INT("byte written after the fd was closed", p[0], 1);
-    munmap(p, hx_page());
+               cx_fds(s.pid), before);
+    EXPECT(cx_poke(s.pid, p, &one, 1) == 0, "byte written after the fd was "
+           "closed: the mapping must outlive the fd");
+    expect_bytes(&s, "byte written after the fd was closed", p, 1, 1);
+    cx_end(&s);
 }
 
 TEST(alloc_shared, 3, "§2")
 {
-    unsigned char *p = zmap_alloc(hx_page());
+    struct cx_subject s;
 
-    EXPECT_PTR("zmap_alloc(1 page)", p);
-    expect_shared("zmap_alloc", p);
-    munmap(p, hx_page());
+    cx_start(&s, NULL);
+    uintptr_t p = map(&s, "zmap_alloc(1 page)", SX01_ALLOC, cx_page());
+    EXPECT_PTR("zmap_alloc(1 page)", (void *)p);
+    expect_shared(&s, "zmap_alloc", p);
+    cx_end(&s);
 }
 
 /* Part 2: pages and rounding */
 
+/* Fail unless s's zmap_round(len) is want. */
+static void expect_round(struct cx_subject *s, const char *what, size_t len,
+                         size_t want)
+{
+    EXPECT_SIZE(what, (size_t)call(s, what, SX01_ROUND, len, 0).ret, want);
+}
+
 TEST(round_pages, 2, "§3")
 {
-    size_t pg = hx_page();
+    struct cx_subject s;
+    size_t pg = cx_page(), k = 2 + cx_rand() % 1000, off = 1 + cx_rand() % (pg - 1);
+    char what[96];
 
-    EXPECT_SIZE("zmap_round(0)", zmap_round(0), 0);
-    EXPECT_SIZE("zmap_round(1)", zmap_round(1), pg);
-    EXPECT_SIZE("zmap_round(page - 1)", zmap_round(pg - 1), pg);
-    EXPECT_SIZE("zmap_round(page)", zmap_round(pg), pg);
-    EXPECT_SIZE("zmap_round(page + 1)", zmap_round(pg + 1), 2 * pg);
-    EXPECT_SIZE("zmap_round(10 pages + 7)", zmap_round(10 * pg + 7), 11 * pg);
+    cx_start(&s, NULL);
+    expect_round(&s, "zmap_round(0)", 0, 0);
+    expect_round(&s, "zmap_round(1)", 1, pg);
+    expect_round(&s, "zmap_round(page - 1)", pg - 1, pg);
+    expect_round(&s, "zmap_round(page)", pg, pg);
+    expect_round(&s, "zmap_round(page + 1)", pg + 1, 2 * pg);
+    snprintf(what, sizeof what, "zmap_round(%zu pages + %zu)", k, off);
+    expect_round(&s, what, k * pg + off, (k + 1) * pg);
+    snprintf(what, sizeof what, "zmap_round(%zu pages)", k);
+    expect_round(&s, what, k * pg, k * pg);
+    cx_end(&s);
 }
 
 TEST(round_overflow, 2, "§3")
 {
-    size_t pg = hx_page(), top = SIZE_MAX - pg + 1;   /* largest multiple */
+    struct cx_subject s;
+    size_t pg = cx_page(), top = SIZE_MAX - pg + 1;   /* largest multiple */
 
-    EXPECT_SIZE("zmap_round(largest page multiple)", zmap_round(top), top);
-    errno = 0;
-    EXPECT_SIZE("zmap_round(SIZE_MAX)", zmap_round(SIZE_MAX), 0);
+    cx_start(&s, NULL);
+    expect_round(&s, "zmap_round(largest page multiple)", top, top);
+    expect_round(&s, "zmap_round(SIZE_MAX)", SIZE_MAX, 0);
     EXPECT_ERRNO("zmap_round(SIZE_MAX)", EOVERFLOW);
-    errno = 0;
-    EXPECT_SIZE("zmap_round(largest page multiple + 1)", zmap_round(top + 1), 0);
+    expect_round(&s, "zmap_round(largest page multiple + 1)", top + 1, 0);
     EXPECT_ERRNO("zmap_round(largest page multiple + 1)", EOVERFLOW);
+    cx_end(&s);
 }
 
 /* Part 3: when a call fails */
 
 TEST(alloc_zero_len, 1, "§4")
 {
-    errno = 0;
-    EXPECT_NULL("zmap_alloc(0)", zmap_alloc(0));
+    struct cx_subject s;
+
+    cx_start(&s, NULL);
+    EXPECT_NULL("zmap_alloc(0)", (void *)map(&s, "zmap_alloc(0)", SX01_ALLOC, 0));
     EXPECT_ERRNO("zmap_alloc(0)", EINVAL);
+    cx_end(&s);
 }
 
 TEST(alloc_overflow, 1, "§4")
 {
-    int before = hx_fd_count();
+    struct cx_subject s;
 
-    errno = 0;
-    EXPECT_NULL("zmap_alloc(SIZE_MAX)", zmap_alloc(SIZE_MAX));
+    cx_start(&s, NULL);
+    int before = cx_fds(s.pid);
+    EXPECT_NULL("zmap_alloc(SIZE_MAX)",
+                (void *)map(&s, "zmap_alloc(SIZE_MAX)", SX01_ALLOC, SIZE_MAX));
     EXPECT_ERRNO("zmap_alloc(SIZE_MAX)", EOVERFLOW);
-    EXPECT_INT("open descriptors after a failed zmap_alloc", hx_fd_count(), before);
+    EXPECT_INT("open descriptors after a failed zmap_alloc", cx_fds(s.pid), before);
+    cx_end(&s);
 }
 
 TEST(alloc_nomem, 2, "§4")
 {
+    struct cx_subject s;
     int fd = open("/dev/zero", O_RDWR), want = huge_errno(fd);
-    int before = (close(fd), hx_fd_count());
 
-    errno = 0;
-    EXPECT_NULL("zmap_alloc(1 PiB)", zmap_alloc(HUGE));
+    close(fd);
+    cx_start(&s, NULL);
+    int before = cx_fds(s.pid);
+    EXPECT_NULL("zmap_alloc(1 PiB)",
+                (void *)map(&s, "zmap_alloc(1 PiB)", SX01_ALLOC, HUGE));
     EXPECT_ERRNO("zmap_alloc(1 PiB), mmap's error", want);
     EXPECT_INT("open descriptors after mmap failed (close on the error path)",
-               hx_fd_count(), before);
+               cx_fds(s.pid), before);
+    cx_end(&s);
 }
 
-/* In a child: no descriptor left for open(). 42 if zmap_alloc failed with
- * EMFILE (not 0: code that exit(0)s early must not look right), 1 if it
- * succeeded, 2 if it failed with another errno. */
-static int alloc_without_fds(void *arg)
+/* The soft limit on open files of pid, from /proc/PID/limits, or -1. */
+static long nofile_limit(pid_t pid)
 {
-    int lowest = dup(0);
-    struct rlimit r;
+    char path[64], line[256];
+    long soft = -1;
+    FILE *f;
 
-    (void)arg;
-    if (lowest == -1 || close(lowest) == -1 || getrlimit(RLIMIT_NOFILE, &r) == -1)
-        return 3;
-    r.rlim_cur = (rlim_t)lowest;
-    if (setrlimit(RLIMIT_NOFILE, &r) == -1)
-        return 3;
-    errno = 0;
-    if (zmap_alloc(hx_page()) != NULL)
-        return 1;
-    return errno == EMFILE ? 42 : 2;
+    snprintf(path, sizeof path, "/proc/%d/limits", (int)pid);
+    if ((f = fopen(path, "re")) == NULL)
+        return -1;
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "Max open files %ld", &soft) == 1)
+            break;
+    fclose(f);
+    return soft;
 }
 
 TEST(alloc_emfile, 1, "§4")
 {
-    int st = hx_child(alloc_without_fds, NULL);
+    struct cx_subject s;
+    struct sx_rep r;
 
-    EXPECT(st != -1 && WIFEXITED(st), "zmap_alloc with no descriptor left:"
-           " the child crashed (wait status 0x%x)", st);
-    EXPECT(WEXITSTATUS(st) != 1, "zmap_alloc with no descriptor left: expected"
-           " NULL (open fails with EMFILE), got an address");
-    EXPECT(WEXITSTATUS(st) != 2, "zmap_alloc with no descriptor left: expected"
-           " errno EMFILE (open's), got another errno");
-    EXPECT_INT("zmap_alloc with no descriptor left: child status (42: EMFILE)",
-               WEXITSTATUS(st), 42);
+    cx_start(&s, NULL);
+    long lowest = call(&s, "leaving no descriptor free", SX_NOFILE, 0, 0).ret;
+    EXPECT(lowest > 0 && (getenv("HX_VALGRIND") || nofile_limit(s.pid) == lowest),
+           "test setup: the descriptor limit was not set");
+    r = call(&s, "zmap_alloc with no descriptor left", SX01_ALLOC, cx_page(), 0);
+    EXPECT(r.ret == 0, "zmap_alloc with no descriptor left: expected NULL (open "
+           "fails with EMFILE), got an address");
+    EXPECT_ERRNO("zmap_alloc with no descriptor left (open's errno)", EMFILE);
+    cx_end(&s);
 }
 
 /* Part 4: giving memory back */
 
 TEST(free_unmaps, 2, "§5")
 {
-    size_t len = 2 * hx_page();
-    char *p = zmap_alloc(len);
+    struct cx_subject s;
+    struct cx_map m;
+    size_t pg = cx_page(), n = 2 + cx_rand() % 3;
 
-    EXPECT_PTR("zmap_alloc(2 pages)", p);
-    EXPECT_INT("zmap_free(p, 2 pages)", zmap_free(p, len), 0);
-    EXPECT_INT("first page still in /proc/self/maps after zmap_free",
-               hx_mapped(p, NULL), 0);
-    EXPECT_INT("second page still in /proc/self/maps after zmap_free",
-               hx_mapped(p + hx_page(), NULL), 0);
+    cx_start(&s, NULL);
+    uintptr_t p = map(&s, "zmap_alloc(some pages)", SX01_ALLOC, n * pg);
+    EXPECT_PTR("zmap_alloc(some pages)", (void *)p);
+    EXPECT_INT("zmap_free(p, len)", call(&s, "zmap_free(p, len)", SX01_FREE, p,
+                                          n * pg).ret, 0);
+    EXPECT_INT("first page still in /proc/PID/maps after zmap_free",
+               cx_mapping(s.pid, p, &m), 0);
+    EXPECT_INT("last page still in /proc/PID/maps after zmap_free",
+               cx_mapping(s.pid, p + (n - 1) * pg, &m), 0);
+    cx_end(&s);
 }
 
 TEST(free_errors, 1, "§5")
 {
-    char *p = zmap_alloc(hx_page());
+    struct cx_subject s;
+    struct cx_map m;
+    size_t pg = cx_page();
 
-    EXPECT_PTR("zmap_alloc(1 page)", p);
-    EXPECT_FAIL("zmap_free(NULL, 1 page)", zmap_free(NULL, hx_page()), EINVAL);
-    EXPECT_FAIL("zmap_free(p, 0)", zmap_free(p, 0), EINVAL);
-    errno = 0;
-    EXPECT_INT("zmap_free(p + 1, 1 page)", zmap_free(p + 1, hx_page()), -1);
+    cx_start(&s, NULL);
+    uintptr_t p = map(&s, "zmap_alloc(1 page)", SX01_ALLOC, pg);
+    EXPECT_PTR("zmap_alloc(1 page)", (void *)p);
+    EXPECT_FAIL("zmap_free(NULL, 1 page)",
+                call(&s, "zmap_free(NULL, 1 page)", SX01_FREE, 0, pg).ret, EINVAL);
+    EXPECT_FAIL("zmap_free(p, 0)", call(&s, "zmap_free(p, 0)", SX01_FREE, p, 0).ret,
+                EINVAL);
+    EXPECT_INT("zmap_free(p + 1, 1 page)",
+               call(&s, "zmap_free(p + 1, 1 page)", SX01_FREE, p + 1, pg).ret, -1);
     EXPECT_ERRNO("zmap_free(p + 1, 1 page), munmap's error", EINVAL);
-    EXPECT_INT("page mapped after the failed calls", hx_mapped(p, NULL), 1);
-    munmap(p, hx_page());
+    EXPECT_INT("page mapped after the failed calls", cx_mapping(s.pid, p, &m), 1);
+    cx_end(&s);
 }
 
 /* Part 5: MAP_ANONYMOUS */
 
 TEST(anon_shared, 2, "§6")
 {
-    int before = hx_fd_count();
-    unsigned char *p = zmap_anon(2 * hx_page());
+    struct cx_subject s;
+    size_t len = 2 * cx_page();
 
-    EXPECT_PTR("zmap_anon(2 pages)", p);
+    cx_start(&s, NULL);
+    int before = cx_fds(s.pid);
+    uintptr_t p = map(&s, "zmap_anon(2 pages)", SX01_ANON, len);
+    EXPECT_PTR("zmap_anon(2 pages)", (void *)p);
     EXPECT_INT("open descriptors after zmap_anon (it needs none)",
-               hx_fd_count(), before);
-    expect_bytes("fresh memory from zmap_anon", p, 2 * hx_page(), 0);
-    expect_shared("zmap_anon", p);
-    munmap(p, 2 * hx_page());
+               cx_fds(s.pid), before);
+    expect_mapped(&s, "zmap_anon(2 pages)", p, len);
+    expect_bytes(&s, "fresh memory from zmap_anon", p, len, 0);
+    expect_shared(&s, "zmap_anon", p);
+    cx_end(&s);
 }
 
 TEST(anon_errors, 1, "§6")
 {
-    errno = 0;
-    EXPECT_NULL("zmap_anon(0)", zmap_anon(0));
-    EXPECT_ERRNO("zmap_anon(0)", EINVAL);
-    errno = 0;
-    EXPECT_NULL("zmap_anon(SIZE_MAX)", zmap_anon(SIZE_MAX));
-    EXPECT_ERRNO("zmap_anon(SIZE_MAX)", EOVERFLOW);
+    struct cx_subject s;
     int want = huge_errno(-1);
-    errno = 0;
-    EXPECT_NULL("zmap_anon(1 PiB)", zmap_anon(HUGE));
+
+    cx_start(&s, NULL);
+    EXPECT_NULL("zmap_anon(0)", (void *)map(&s, "zmap_anon(0)", SX01_ANON, 0));
+    EXPECT_ERRNO("zmap_anon(0)", EINVAL);
+    EXPECT_NULL("zmap_anon(SIZE_MAX)",
+                (void *)map(&s, "zmap_anon(SIZE_MAX)", SX01_ANON, SIZE_MAX));
+    EXPECT_ERRNO("zmap_anon(SIZE_MAX)", EOVERFLOW);
+    EXPECT_NULL("zmap_anon(1 PiB)", (void *)map(&s, "zmap_anon(1 PiB)", SX01_ANON, HUGE));
     EXPECT_ERRNO("zmap_anon(1 PiB), mmap's error", want);
+    cx_end(&s);
 }
 
 /* Part 6: the demo program */
 
 TEST(greet_fits, 1, "§7")
 {
-    char buf[64];
+    struct cx_subject s;
+    char who[32], want[64], what[128];
+    struct sx_rep r;
 
-    EXPECT_INT("zmap_greet(buf, 64, \"user space\")",
-               zmap_greet(buf, sizeof buf, "user space"), strlen(GREETING));
-    EXPECT_STR("the greeting", buf, GREETING);
-    EXPECT_INT("zmap_greet into exactly enough room",
-               zmap_greet(buf, sizeof GREETING, "user space"), strlen(GREETING));
-    EXPECT_STR("the greeting in exactly enough room", buf, GREETING);
+    cx_start(&s, NULL);
+    snprintf(want, sizeof want, "Hello from %s", some_name(who));
+    snprintf(what, sizeof what, "zmap_greet(buf, 64, \"%s\")", who);
+    r = greet(&s, what, 64, who, 0, 0);
+    EXPECT_INT(what, r.ret, strlen(want));
+    EXPECT_STR("the greeting", r.data, want);
+    snprintf(what, sizeof what, "zmap_greet into exactly enough room (%zu bytes)",
+             strlen(want) + 1);
+    r = greet(&s, what, strlen(want) + 1, who, 1, 0);
+    EXPECT_INT(what, r.ret, strlen(want));
+    EXPECT_STR("the greeting in exactly enough room", r.data, want);
+    cx_end(&s);
 }
 
 TEST(greet_bounded, 2, "§7")
 {
-    size_t pg = hx_page();
-    char *p = mmap(NULL, 2 * pg, PROT_READ | PROT_WRITE,
-                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    struct cx_subject s;
+    struct cx_map m;
+    char who[32];
+    struct sx_rep r;
 
-    EXPECT(p != MAP_FAILED, "test setup: mmap failed");
-    EXPECT(mprotect(p + pg, pg, PROT_NONE) == 0, "test setup: mprotect failed");
-    char *dst = p + pg - 8;             /* a write past dst[7] segfaults */
-    EXPECT_FAIL("zmap_greet into 8 bytes",
-                zmap_greet(dst, 8, "user space"), ERANGE);
-    EXPECT_STR("what fits in 8 bytes", dst, "Hello f");
-    EXPECT_FAIL("zmap_greet(dst, 0, ...)", zmap_greet(dst, 0, "x"), EINVAL);
-    EXPECT_FAIL("zmap_greet(NULL, 8, ...)", zmap_greet(NULL, 8, "x"), EINVAL);
-    munmap(p, 2 * pg);
+    cx_start(&s, NULL);
+    some_name(who);
+    r = greet(&s, "zmap_greet into 8 bytes (a write past dst[7] is a segfault)",
+              8, who, 1, 0);
+    EXPECT(cx_mapping(s.pid, r.v[0] + 8, &m) == 1 && strcmp(m.perms, "---p") == 0,
+           "test setup: no guard page after dst");
+    expect_fail("zmap_greet into 8 bytes", &r, ERANGE);
+    r.data[8] = '\0';
+    EXPECT_STR("what fits in 8 bytes", r.data, "Hello f");
+    r = greet(&s, "zmap_greet(dst, 0, ...)", 0, "x", 1, 0);
+    expect_fail("zmap_greet(dst, 0, ...)", &r, EINVAL);
+    r = greet(&s, "zmap_greet(NULL, 8, ...)", 8, "x", 0, 1);
+    expect_fail("zmap_greet(NULL, 8, ...)", &r, EINVAL);
+    cx_end(&s);
 }
 
 TEST(demo_output, 2, "§7")
 {
-    char out[256], err[256];
-    int st = hx_run_prog("./hello", out, sizeof out, err, sizeof err);
+    struct cx_subject s;
+    char *argv[] = { "./hello", NULL }, out[256], err[256], how[96];
 
-    EXPECT(st != -1 && WIFEXITED(st), "./hello did not exit normally (wait "
-           "status 0x%x)", st);
+    cx_start(&s, argv);
+    int st = cx_wait(&s, 10);
+    cx_output(&s, 0, out, sizeof out);
+    cx_output(&s, 1, err, sizeof err);
+    EXPECT(st != -1 && WIFEXITED(st), "./hello did not exit normally (%s)",
+           st == -1 ? "still running after 10 s" : cx_describe(st, how, sizeof how));
     EXPECT(WEXITSTATUS(st) == 0, "./hello: expected exit status 0, got %d; it"
            " said: %s", WEXITSTATUS(st), err);
     EXPECT_STR("./hello's output", out, "Shared memory: " GREETING "\n");

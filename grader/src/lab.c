@@ -17,6 +17,7 @@
 #include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -24,7 +25,7 @@
 #define HANDIN_MAX (256 << 10)          /* bytes per handin file */
 
 enum { E_PATH, E_HOME, E_TMP, E_RESULTS, E_RUN, E_TIMEOUT, E_SCALE, E_FORK,
-       E_CC, E_SAN, E_LANG, E_N };
+       E_CC, E_SAN, E_LANG, E_SEED, E_CALLS, E_N };
 
 /* The environment every command of a lab gets: nothing inherited but CC
  * and SAN (how to build), so a student's shell cannot change a grade.
@@ -45,6 +46,14 @@ static void env_build(const struct opts *o, const struct place *p,
     env[E_CC] = str_printf("CC=%s", cc && *cc ? cc : "cc");
     env[E_SAN] = str_printf("SAN=%s", san && *san == '1' ? "1" : "");
     env[E_LANG] = strdup("LC_ALL=C");
+    env[E_SEED] = str_printf("HX_SEED=%s", l->seed ? l->seed : "1");
+    /* A student's check keeps each test's calls, for ./subject --replay. */
+    env[E_CALLS] = str_printf("HX_CALLS=%s", o->mode == 'c' ? p->seen_out : "");
+    if (env[E_CALLS] && o->mode == 'c') {
+        char *c = str_printf("%s/calls", env[E_CALLS]);
+        free(env[E_CALLS]);
+        env[E_CALLS] = c;
+    }
     env[E_N] = NULL;
 }
 
@@ -209,6 +218,18 @@ static int build(const struct opts *o, const struct place *p, struct lab *l,
     return -1;
 }
 
+/* An empty OUT/calls for the checker to save each test's calls in (cx.h:
+ * HX_CALLS), writable by the sandbox uid. Returns 0, or -1 with errno. */
+static int calls_reset(const struct opts *o, const struct place *p)
+{
+    char *dir = str_printf("%s/calls", p->out);
+    int rc = dir && dir_remove(dir) == 0 && dir_make(dir) == 0 &&
+             (!o->uid || dir_chown(dir, o->uid) == 0) ? 0 : -1;
+
+    free(dir);
+    return rc;
+}
+
 /* Run the test binary and read its verdicts. Returns 0 if it gave them. */
 static int test(const struct opts *o, const struct place *p, struct lab *l,
                 char *const env[])
@@ -229,6 +250,11 @@ static int test(const struct opts *o, const struct place *p, struct lab *l,
     if (!bin || !log || !results)
         goto out;
     remove(results);
+    if (o->mode == 'c' && calls_reset(o, p) == -1) {
+        l->note = str_printf("the grader cannot make %s/calls: %m", p->out);
+        l->state = LAB_INFRA;
+        goto out;
+    }
     if (run_bounded(argv, p->seen_out, env, log, &lim, &oc) == -1) {
         l->note = infra_note(o, "run the tests", oc.error);
         l->state = LAB_INFRA;
@@ -372,6 +398,28 @@ char *lab_out_dir(const struct opts *o, const char *work, const char *lab)
                       basename(o->handin ? dirname(tree) : tree), lab);
 }
 
+/* The seed of a checker's inputs: --seed, or a hash (FNV-1a, 64 bits) of
+ * the handin files in dir, so that the same files get the same inputs and
+ * the same grade. Returns it in hex (malloc'd), or NULL. */
+static char *seed_of(const struct opts *o, const char *dir, const struct lab *l)
+{
+    uint64_t h = 0xcbf29ce484222325ull;
+
+    if (o->seed != NULL)
+        return strdup(o->seed);
+    for (int i = 0; i < l->m.nhandin; i++) {
+        char *path = str_printf("%s/%s", dir, l->m.handin[i]);
+        size_t len = 0;
+        char *text = path ? file_read(path, HANDIN_MAX, &len) : NULL;
+        for (size_t k = 0; text && k < len; k++)
+            h = (h ^ (unsigned char)text[k]) * 0x100000001b3ull;
+        h = (h ^ 0xff) * 0x100000001b3ull;      /* between files */
+        free(text);
+        free(path);
+    }
+    return str_printf("%016llx", (unsigned long long)h);
+}
+
 /* Feedback names paths as the lab does, never the host's: cut the handin
  * directories (a handin file by its name alone), then the tree's and the
  * view's prefixes, from every message of l. */
@@ -422,9 +470,10 @@ int lab_grade(const struct opts *o, const char *work, const char *name,
                              "beside %s: %m", out);
         goto out;
     }
-    env_build(o, &p, l, env);
     rc = 0;
     int st = o->mode == 'g' ? stage(o, handin, l) : 0;
+    l->seed = seed_of(o, handin, l);
+    env_build(o, &p, l, env);
     if (st == -2) {
         rc = -1;                        /* LAB_INFRA: no grade, not a zero */
         goto out;
@@ -468,7 +517,8 @@ void lab_free(struct lab *l)
     free(l->note);
     free(l->mc_note);
     free(l->out);
-    l->out = NULL;
+    free(l->seed);
+    l->out = l->seed = NULL;
     l->tests = NULL;
     l->note = l->mc_note = NULL;
     l->ntests = 0;

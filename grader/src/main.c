@@ -53,8 +53,8 @@ static void usage(void)
     fputs("usage: grade [--src DIR] [--lab NN] [--results FILE] [--junit FILE]\n"
           "             [--tap FILE] [--summary FILE] [--hidden DIR] [--no-memcheck]\n"
           "             [--expect-fail LIST] [--keep] [--no-isolate] [--slot N]\n"
-          "             [--lab-jobs N] [--disk MIB] [--strict]\n"
-          "       grade --check|--memcheck --lab NN --handin DIR [--only TEST]\n"
+          "             [--lab-jobs N] [--disk MIB] [--strict] [--seed HEX]\n"
+          "       grade --check|--memcheck --lab NN --handin DIR [--only TEST] [--seed HEX]\n"
           "       grade --batch DIR [--jobs N] [--out DIR] [--gradebook FILE]\n"
           "       grade --status [--src DIR] | --hint --lab NN [--src DIR]\n",
           stderr);
@@ -93,7 +93,7 @@ static void parse(int argc, char **argv, struct opts *o, const char **lab)
         { "gradebook", 1, 0, 'G' }, { "hidden", 1, 0, 'H' },
         { "status", 0, 0, 's' + 256 }, { "hint", 0, 0, 'h' + 256 },
         { "lab-jobs", 1, 0, 'L' }, { "disk", 1, 0, 'D' },
-        { "work-in", 1, 0, 'W' }, { "strict", 0, 0, 'X' },
+        { "work-in", 1, 0, 'W' }, { "strict", 0, 0, 'X' }, { "seed", 1, 0, 'E' },
         { 0, 0, 0, 0 } };
     int c;
 
@@ -122,6 +122,7 @@ static void parse(int argc, char **argv, struct opts *o, const char **lab)
         case 'D': o->disk_mib = atol(optarg); break;
         case 'W': o->work_in = optarg; break;
         case 'X': o->strict = 1; break;
+        case 'E': o->seed = optarg; break;
         case 'I': o->uid = 1; break;    /* marks "no": see choose_uid */
         case 'S': o->uid = 2 + (unsigned)atoi(optarg) % 1024; break;
         default: usage();

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* A handin name is a plain file name: no slash, no leading dot. */
 static int name_ok(const char *s)
@@ -123,4 +124,13 @@ int manifest_find(const char *root, const char *want, char labs[][NAME_MAX_],
     closedir(d);
     qsort(labs, (size_t)n, NAME_MAX_, by_name);
     return n;
+}
+
+int lab_checked(const char *root, const char *lab)
+{
+    char *path = str_printf("%s/grader/subject/%s.c", root, lab);
+    int yes = path != NULL && access(path, F_OK) == 0;
+
+    free(path);
+    return yes;
 }

@@ -65,9 +65,14 @@ static void rerun_hint(const struct opts *o, const struct lab *l, const char *t)
     char lab[3] = { l->m.lab[0], l->m.lab[1], '\0' };
 
     if (o->mode == 'g')
-        printf("  rerun: make check LAB=%s%s%s%s%s\n", lab,
+        printf("  rerun: make check LAB=%s%s%s%s%s%s%s\n", lab,
                strcmp(o->src, "labs") ? " SRC=" : "",
-               strcmp(o->src, "labs") ? o->src : "", t ? " T=" : "", t ? t : "");
+               strcmp(o->src, "labs") ? o->src : "", t ? " T=" : "", t ? t : "",
+               l->seed && lab_checked(o->root, l->m.lab) ? " SEED=" : "",
+               l->seed && lab_checked(o->root, l->m.lab) ? l->seed : "");
+    else if (t && lab_checked(o->root, l->m.lab))     /* the calls it made */
+        printf("  debug: cd %s && gdb --args ./subject --replay calls/%s\n",
+               relative(o->root, l->out ? l->out : "."), t);
     else if (t)
         printf("  debug: cd %s && CK_FORK=no gdb --args ./test %s\n",
                relative(o->root, l->out ? l->out : "."), t);
@@ -84,7 +89,10 @@ static void report_lab(const struct opts *o, const struct lab *l)
 {
     const char *part = "", *first = NULL;
 
-    printf("\n%s  %s\n", l->m.lab, l->m.title);
+    printf("\n%s  %s", l->m.lab, l->m.title);
+    if (l->seed && lab_checked(o->root, l->m.lab))
+        printf("  (seed %s)", l->seed);
+    putchar('\n');
     if (l->state != LAB_RAN) {
         row("ERROR", state_name(l->state), l->state == LAB_INFRA ? -1 : 0,
             lab_max(l));
@@ -262,9 +270,38 @@ static int expect_one(const char *expect, const char *lab, const char *name,
     return -1;
 }
 
+/* Whether word (a name or LAB:name) of an --expect-fail list names a test,
+ * the memcheck pass or the state of one of labs. */
+static int expect_known(const char *word, const struct lab *labs, int n)
+{
+    for (int i = 0; i < n; i++) {
+        const struct lab *l = &labs[i];
+        size_t k = strlen(l->m.lab);
+        const char *name = strncmp(word, l->m.lab, k) == 0 && word[k] == ':'
+                           ? word + k + 1 : word;
+        if (strcmp(name, "memcheck") == 0 || strcmp(name, state_name(l->state)) == 0)
+            return 1;
+        for (int t = 0; t < l->ntests; t++)
+            if (strcmp(name, l->tests[t].name) == 0)
+                return 1;
+    }
+    return 0;
+}
+
 int report_expect(const char *expect, const struct lab *labs, int n)
 {
     int rc = 0;
+    char words[1024], *save = NULL;
+
+    /* A name that matches nothing would hold whatever happened. */
+    snprintf(words, sizeof words, "%s", expect);
+    for (char *w = strtok_r(words, " ,", &save); w && strcmp(expect, "*") != 0;
+         w = strtok_r(NULL, " ,", &save))
+        if (!expect_known(w, labs, n)) {
+            printf("expect: '%s' names no test, no memcheck pass and no lab "
+                   "state here\n", w);
+            rc = -1;
+        }
 
     for (int i = 0; i < n; i++) {
         const struct lab *l = &labs[i];

@@ -59,6 +59,8 @@ static void lab_field(struct lab *l, const char *key, const char *val)
         l->mc_note = strdup(val);
     else if (strcmp(key, "out") == 0 && l->out == NULL)
         l->out = strdup(val);
+    else if (strcmp(key, "seed") == 0 && l->seed == NULL)
+        l->seed = strdup(val);
 }
 
 int lab_save(const char *path, const struct lab *l)
@@ -69,9 +71,9 @@ int lab_save(const char *path, const struct lab *l)
         return -1;
     fprintf(f, "lab\tstate\t%d\nlab\tmc\t%d %d %d\nlab\tsecs\t%.3f\n", (int)l->state,
             l->mc_ran, l->mc_earned, l->hidden_points, l->secs);
-    const char *key[] = { "note", "mc_note", "out" };
-    const char *val[] = { l->note, l->mc_note, l->out };
-    for (int i = 0; i < 3; i++) {
+    const char *key[] = { "note", "mc_note", "out", "seed" };
+    const char *val[] = { l->note, l->mc_note, l->out, l->seed };
+    for (int i = 0; i < 4; i++) {
         if (val[i] == NULL)
             continue;
         fprintf(f, "lab\t%s\t", key[i]);

@@ -145,7 +145,9 @@ static int cx_map(pid_t pid)
     return 0;
 }
 
-void cx_start(struct cx_subject *s, char *const argv[])
+/* Start argv (NULL: the subject program) into *s. Returns 0, or -1 with
+ * errno set. */
+static int cx_spawn(struct cx_subject *s, char *const argv[])
 {
     const char *subj = getenv("HX_SUBJECT");
     char *def[] = { (char *)(subj ? subj : "./subject"), NULL };
@@ -154,17 +156,17 @@ void cx_start(struct cx_subject *s, char *const argv[])
 
     memset(s, 0, sizeof *s);
     s->pid = -1;
-    s->vg = -1;
+    s->vg = s->vglog = -1;
     s->out = memfd_create("subject-out", MFD_CLOEXEC);
     s->err = memfd_create("subject-err", MFD_CLOEXEC);
-    EXPECT(s->out != -1 && s->err != -1 &&
-           socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == 0 &&
-           (!getenv("HX_VALGRIND") || pipe2(vg, O_CLOEXEC) == 0) &&
-           pipe2(up, O_CLOEXEC) == 0 && pipe2(down, O_CLOEXEC) == 0,
-           "test setup: cannot make the subject's descriptors: %s", strerror(errno));
+    if (s->out == -1 || s->err == -1 ||
+        socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == -1 ||
+        (getenv("HX_VALGRIND") && pipe2(vg, O_CLOEXEC) == -1) ||
+        pipe2(up, O_CLOEXEC) == -1 || pipe2(down, O_CLOEXEC) == -1)
+        return -1;
     fflush(NULL);
-    s->pid = fork();
-    EXPECT(s->pid != -1, "test setup: fork failed: %s", strerror(errno));
+    if ((s->pid = fork()) == -1)
+        return -1;
     if (s->pid == 0)
         cx_child(s, sv[1], vg[1], up[1], down[0], argv ? argv : def);
     close(sv[1]);
@@ -174,16 +176,14 @@ void cx_start(struct cx_subject *s, char *const argv[])
         close(vg[1]);
     s->sock = sv[0];
     s->vg = vg[0];
-    s->vglog = -1;
-    if (s->vg != -1) {
-        s->vglog = memfd_create("valgrind", MFD_CLOEXEC);
-        EXPECT(s->vglog != -1 && fcntl(s->vg, F_SETFL, O_NONBLOCK) == 0,
-               "test setup: cannot keep the Valgrind report: %s", strerror(errno));
-    }
+    if (s->vg != -1 && ((s->vglog = memfd_create("valgrind", MFD_CLOEXEC)) == -1 ||
+                        fcntl(s->vg, F_SETFL, O_NONBLOCK) == -1))
+        return -1;
     if (read(up[0], &made, 1) != 1)
         made = 'n';
     go = made == 'u' && cx_map(s->pid) == 0 ? 'u' : 'n';
-    EXPECT(write(down[1], &go, 1) == 1, "test setup: the subject did not start");
+    if (write(down[1], &go, 1) != 1)
+        return -1;
     /* up is close-on-exec in the child: its end is the exec (or the child's
      * death), after which its descriptors are its own. */
     ssize_t n;
@@ -191,6 +191,55 @@ void cx_start(struct cx_subject *s, char *const argv[])
         ;
     close(up[0]);
     close(down[1]);
+    return 0;
+}
+
+/* The Valgrind pass's subject, one per runner (hx_before): a Valgrind
+ * start costs half a second, so its tests share it, as they shared one
+ * process under Valgrind before there was a checker. */
+static struct cx_subject pool;
+static int pooled;
+
+static int cx_ready(struct cx_subject *s, double secs);
+
+/* Ping s, ignoring replies to earlier requests. Returns 0 or -1. */
+static int cx_ping(struct cx_subject *s)
+{
+    struct sx_req q = { .id = (uint32_t)getpid() << 8 | 0xff, .op = SX_PING };
+    struct sx_rep r;
+
+    while (recv(s->sock, &r, sizeof r, MSG_DONTWAIT) > 0)
+        ;                               /* a reply a killed test never read */
+    if (send(s->sock, &q, sizeof q, MSG_NOSIGNAL) != (ssize_t)sizeof q)
+        return -1;
+    do {
+        if (cx_ready(s, 60) != 1 || recv(s->sock, &r, sizeof r, 0) != (ssize_t)sizeof r)
+            return -1;
+    } while (r.id != q.id);
+    return 0;
+}
+
+void hx_before(void)
+{
+    pooled = getenv("HX_VALGRIND") && cx_spawn(&pool, NULL) == 0 &&
+             cx_ping(&pool) == 0;
+}
+
+void hx_after(void)
+{
+    if (pooled)
+        cx_end(&pool);
+}
+
+void cx_start(struct cx_subject *s, char *const argv[])
+{
+    if (argv == NULL && pooled && kill(pool.pid, 0) == 0 && cx_ping(&pool) == 0) {
+        *s = pool;                      /* borrowed: cx_end leaves it */
+        s->borrowed = 1;
+        return;
+    }
+    EXPECT(cx_spawn(s, argv) == 0, "test setup: cannot start the subject: %s",
+           strerror(errno));
     if (argv == NULL) {                 /* serving: and settled (Valgrind's own */
         struct sx_req q = { .op = SX_PING };    /* descriptors are open) */
         struct sx_rep r;
@@ -267,13 +316,21 @@ void cx_call_at(const char *file, int line, struct cx_subject *s,
     char how[96];
     int ready;
 
+    static uint32_t n;
+    struct sx_req mine = *q;
+
+    mine.id = (uint32_t)getpid() << 8 | (++n & 0x7f);
     s->what = what;
     cx_save(q);
     memset(r, 0, sizeof *r);
-    if (s->pid > 0 && send(s->sock, q, sizeof *q, MSG_NOSIGNAL) == (ssize_t)sizeof *q &&
-        (ready = cx_ready(s, 60)) == 1 &&
-        recv(s->sock, r, sizeof *r, 0) == (ssize_t)sizeof *r)
-        return;
+    if (s->pid > 0 && send(s->sock, &mine, sizeof mine, MSG_NOSIGNAL) == (ssize_t)sizeof mine)
+        do {
+            if ((ready = cx_ready(s, 60)) != 1 ||
+                recv(s->sock, r, sizeof *r, 0) != (ssize_t)sizeof *r)
+                break;
+            if (r->id == mine.id)
+                return;
+        } while (1);
     if (s->pid > 0)
         kill(s->pid, SIGKILL);
     cx_reap(s);
@@ -340,6 +397,8 @@ int cx_end(struct cx_subject *s)
 {
     struct sx_req q = { .op = SX_EXIT };
 
+    if (s->borrowed)                    /* the runner's: it ends it */
+        return 0;
     if (s->pid > 0)
         (void)!send(s->sock, &q, sizeof q, MSG_NOSIGNAL);
     return cx_wait(s, s->vg != -1 ? 30 : 5);

@@ -37,6 +37,7 @@ struct cx_subject {
     int vglog;                  /* a memfd: what came on vg so far */
     int status;                 /* its wait status once reaped */
     const char *what;           /* the call in progress, for messages */
+    int borrowed;               /* the Valgrind pass's shared one (cx.c) */
 };
 
 /* Start argv (NULL: the subject program) as a subject with stdin from

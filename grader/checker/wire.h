@@ -21,11 +21,14 @@ enum {
     SX_PING,                    /* nothing: the subject is up and serving */
     SX_FORK,                    /* fork a child that only waits; ret: its pid */
     SX_NOFILE,                  /* lower the soft descriptor limit to the
-                                   lowest free descriptor; ret: that */
+                                   lowest free descriptor; ret: that (a[0]
+                                   1: put the limit back as it was) */
     SX_LAB = 100
 };
 
 struct sx_req {
+    uint32_t id;                /* echoed in the reply: stale replies are
+                                   told apart */
     uint32_t op;                /* SX_* or the lab's */
     uint32_t len;               /* bytes used in data */
     uint64_t a[4];              /* arguments, by operation */
@@ -33,6 +36,7 @@ struct sx_req {
 };
 
 struct sx_rep {
+    uint32_t id;                /* the request's */
     int64_t ret;                /* the call's return value */
     int32_t err;                /* errno after the call (set to 0 before it) */
     uint32_t len;               /* bytes used in data */

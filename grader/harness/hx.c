@@ -260,7 +260,11 @@ static int hx_run_share(int argc, char **argv, const char *results)
 
     SRunner *sr = srunner_create(hx_suite(argc, argv));
     fflush(NULL);                   /* forked tests must not repeat output */
+    if (hx_before)
+        hx_before();
     srunner_run_all(sr, CK_SILENT);
+    if (hx_after)
+        hx_after();
     snprintf(part, sizeof part, "%s.%d", results ? results : "", jobs.k);
     if (results != NULL) {
         bad = hx_write_results(jobs.n > 1 ? part : results, sr) == -1 ? 2 : 0;

@@ -108,6 +108,12 @@ extern const struct hx_part hx_parts[];
  * is reported as SKIP with the reason. Call it, then return from the body. */
 void hx_skip(const char *reason);
 
+/* Called, if a suite's program defines them, in the runner before its
+ * tests are forked and after they have all run (cx.c: a Valgrind pass's
+ * shared subject). */
+void hx_before(void) __attribute__((weak));
+void hx_after(void) __attribute__((weak));
+
 /* The name of the test running in this process, or NULL. */
 const char *hx_test_name(void);
 

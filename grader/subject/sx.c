@@ -21,13 +21,17 @@
 
 /* Leave no descriptor free: the soft limit at the lowest free one.
  * Returns that, or -1. */
-static int nofile(void)
+static int nofile(int restore)
 {
+    static struct rlimit was;
     int lowest = dup(0);
     struct rlimit l;
 
+    if (restore)
+        return setrlimit(RLIMIT_NOFILE, &was);
     if (lowest == -1 || close(lowest) == -1 || getrlimit(RLIMIT_NOFILE, &l) == -1)
         return -1;
+    was = l;
     l.rlim_cur = (rlim_t)lowest;
     return setrlimit(RLIMIT_NOFILE, &l) == -1 ? -1 : lowest;
 }
@@ -49,7 +53,7 @@ static void serve(const struct sx_req *q, struct sx_rep *r)
                 pause();                /* until the checker ends it */
         break;
     case SX_NOFILE:
-        r->ret = nofile();
+        r->ret = nofile(q->a[0] == 1);
         break;
     default:
         if (sx_lab(q, r) == -1) {
@@ -58,6 +62,7 @@ static void serve(const struct sx_req *q, struct sx_rep *r)
         }
     }
     r->err = errno;
+    r->id = q->id;
 }
 
 /* Perform the requests saved in path, printing each reply. */

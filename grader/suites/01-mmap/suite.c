@@ -345,6 +345,7 @@ TEST(alloc_emfile, 1, "§4")
     EXPECT(r.ret == 0, "zmap_alloc with no descriptor left: expected NULL (open "
            "fails with EMFILE), got an address");
     EXPECT_ERRNO("zmap_alloc with no descriptor left (open's errno)", EMFILE);
+    call(&s, "restoring the descriptor limit", SX_NOFILE, 1, 0);
     cx_end(&s);
 }
 

@@ -25,7 +25,7 @@
 #define HANDIN_MAX (256 << 10)          /* bytes per handin file */
 
 enum { E_PATH, E_HOME, E_TMP, E_RESULTS, E_RUN, E_TIMEOUT, E_SCALE, E_FORK,
-       E_CC, E_SAN, E_LANG, E_SEED, E_CALLS, E_N };
+       E_CC, E_SAN, E_LANG, E_SEED, E_CALLS, E_JOBS, E_N };
 
 /* The environment every command of a lab gets: nothing inherited but CC
  * and SAN (how to build), so a student's shell cannot change a grade.
@@ -54,6 +54,8 @@ static void env_build(const struct opts *o, const struct place *p,
         free(env[E_CALLS]);
         env[E_CALLS] = c;
     }
+    /* A checker's tests start subjects: two runners keep make check quick. */
+    env[E_JOBS] = strdup(lab_checked(o->root, l->m.lab) ? "HX_JOBS=2" : "HX_JOBS=1");
     env[E_N] = NULL;
 }
 

@@ -106,7 +106,7 @@ static void memcheck_env(char *const env[], char *results, int checker,
 
     for (int i = 0; env[i] != NULL && n < max - 5; i++)
         if (strncmp(env[i], "HX_RESULTS=", 11) != 0 &&
-            strncmp(env[i], "CK_FORK=", 8) != 0)
+            strncmp(env[i], "CK_FORK=", 8) != 0 && strncmp(env[i], "HX_JOBS=", 8) != 0)
             mcenv[n++] = env[i];
     mcenv[n++] = results;
     mcenv[n++] = checker ? "HX_VALGRIND=" VG_OPTS : "CK_FORK=no";

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
@@ -26,6 +27,7 @@
 
 #define CX_VG_FD 4              /* a subject's Valgrind report descriptor */
 #define CX_ARGS 32
+#define CX_NPROC_SPARE 64       /* processes a subject cannot take from us */
 
 static double cx_now(void)
 {
@@ -105,6 +107,17 @@ static void cx_child(struct cx_subject *s, int sock, int vg, int up, int down,
     char logopt[32], *args[CX_ARGS];
     int in = open("/dev/null", O_RDONLY | O_CLOEXEC);
 
+    /* Processes of a subject's user namespace also count against ours
+     * (the kernel's ucounts): keep CX_NPROC_SPARE of our limit for us, or
+     * a fork bomb in it would stop the checker's own forks. The new
+     * namespace's ceiling is the limit it is made with. */
+    struct rlimit np;
+    if (getrlimit(RLIMIT_NPROC, &np) == 0 && np.rlim_cur != RLIM_INFINITY &&
+        np.rlim_cur > 2 * CX_NPROC_SPARE) {
+        np.rlim_cur = np.rlim_max = np.rlim_cur - CX_NPROC_SPARE;
+        if (setrlimit(RLIMIT_NPROC, &np) == -1)
+            _exit(127);
+    }
     if (geteuid() == 0 && unshare(CLONE_NEWUSER) == 0)
         made = 'u';
     if (write(up, &made, 1) != 1 || read(down, &go, 1) != 1)

@@ -246,7 +246,8 @@ void hx_after(void)
 
 void cx_start(struct cx_subject *s, char *const argv[])
 {
-    if (argv == NULL && pooled && kill(pool.pid, 0) == 0 && cx_ping(&pool) == 0) {
+    /* (SIGCONT: a test that failed may have left it stopped.) */
+    if (argv == NULL && pooled && kill(pool.pid, SIGCONT) == 0 && cx_ping(&pool) == 0) {
         *s = pool;                      /* borrowed: cx_end leaves it */
         s->borrowed = 1;
         return;

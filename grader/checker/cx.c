@@ -477,11 +477,13 @@ int cx_poke(pid_t pid, uintptr_t addr, const void *buf, size_t len)
     return process_vm_writev(pid, &here, 1, &there, 1, 0) == (ssize_t)len ? 0 : -1;
 }
 
-/* The state letter of pid in /proc/PID/stat, or 0. */
-static char cx_state(pid_t pid)
+/* The state letter of pid from /proc/PID/stat (0 if unknown), and its
+ * parent (-1 if unknown) into *ppid if not NULL. */
+static char cx_stat(pid_t pid, pid_t *ppid)
 {
     char path[64], buf[512];
     char *rp, st = 0;
+    int parent = -1;
 
     snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
     int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -490,20 +492,30 @@ static char cx_state(pid_t pid)
         close(fd);
     if (n > 0) {
         buf[n] = '\0';
-        if ((rp = strrchr(buf, ')')) != NULL)
-            sscanf(rp + 1, " %c", &st);
+        if ((rp = strrchr(buf, ')')) != NULL)   /* the name may hold spaces */
+            sscanf(rp + 1, " %c %d", &st, &parent);
     }
+    if (ppid != NULL)
+        *ppid = parent;
     return st;
+}
+
+pid_t cx_parent(pid_t pid)
+{
+    pid_t ppid;
+
+    cx_stat(pid, &ppid);
+    return ppid;
 }
 
 void cx_freeze(pid_t pid, int stop)
 {
     EXPECT(kill(pid, stop ? SIGSTOP : SIGCONT) == 0, "test setup: cannot %s "
            "process %d: %s", stop ? "stop" : "continue", (int)pid, strerror(errno));
-    for (int i = 0; stop && i < 5000 && cx_state(pid) != 'T'; i++) {
+    for (int i = 0; stop && i < 5000 && cx_stat(pid, NULL) != 'T'; i++) {
         struct timespec ts = { 0, 1000000 };
         nanosleep(&ts, NULL);
     }
-    EXPECT(!stop || cx_state(pid) == 'T', "test setup: process %d did not stop",
+    EXPECT(!stop || cx_stat(pid, NULL) == 'T', "test setup: process %d did not stop",
            (int)pid);
 }

@@ -87,6 +87,9 @@ int cx_peek(pid_t pid, uintptr_t addr, void *buf, size_t len);
  * mapping is writable). Returns 0 or -1. */
 int cx_poke(pid_t pid, uintptr_t addr, const void *buf, size_t len);
 
+/* The parent of pid, from /proc/PID/stat, or -1. */
+pid_t cx_parent(pid_t pid);
+
 /* Stop (1) or continue (0) pid, and for a stop wait until it is stopped.
  * Fails the test on error. */
 void cx_freeze(pid_t pid, int stop);

@@ -25,7 +25,7 @@
 #define HANDIN_MAX (256 << 10)          /* bytes per handin file */
 
 enum { E_PATH, E_HOME, E_TMP, E_RESULTS, E_RUN, E_TIMEOUT, E_SCALE, E_FORK,
-       E_CC, E_SAN, E_LANG, E_SEED, E_CALLS, E_JOBS, E_N };
+       E_CC, E_SAN, E_LANG, E_SEED, E_CALLS, E_N };
 
 /* The environment every command of a lab gets: nothing inherited but CC
  * and SAN (how to build), so a student's shell cannot change a grade.
@@ -47,17 +47,12 @@ static void env_build(const struct opts *o, const struct place *p,
     env[E_SAN] = str_printf("SAN=%s", san && *san == '1' ? "1" : "");
     env[E_LANG] = strdup("LC_ALL=C");
     env[E_SEED] = str_printf("HX_SEED=%s", l->seed ? l->seed : "1");
-    /* A student's check keeps each test's calls, for ./subject --replay. */
-    env[E_CALLS] = str_printf("HX_CALLS=%s", o->mode == 'c' ? p->seen_out : "");
-    if (env[E_CALLS] && o->mode == 'c') {
-        char *c = str_printf("%s/calls", env[E_CALLS]);
-        free(env[E_CALLS]);
-        env[E_CALLS] = c;
-    }
-    /* One runner: tests one after the other, so that what a subject does
-     * to the machine (a fork bomb) is that test's alone. (The Valgrind
-     * pass, all or nothing, runs two: memcheck.c.) */
-    env[E_JOBS] = strdup("HX_JOBS=1");
+    /* A student's check keeps each test's calls, for ./subject --replay.
+     * (Tests run one after the other, so that what a subject does to the
+     * machine, a fork bomb say, is its test's alone; only the Valgrind
+     * pass, all or nothing, runs two runners: memcheck.c.) */
+    env[E_CALLS] = o->mode == 'c' ? str_printf("HX_CALLS=%s/calls", p->seen_out)
+                                  : strdup("HX_CALLS=");
     env[E_N] = NULL;
 }
 

@@ -106,7 +106,7 @@ static void memcheck_env(char *const env[], char *results, int checker,
 
     for (int i = 0; env[i] != NULL && n < max - 5; i++)
         if (strncmp(env[i], "HX_RESULTS=", 11) != 0 &&
-            strncmp(env[i], "CK_FORK=", 8) != 0 && strncmp(env[i], "HX_JOBS=", 8) != 0)
+            strncmp(env[i], "CK_FORK=", 8) != 0)
             mcenv[n++] = env[i];
     mcenv[n++] = results;
     mcenv[n++] = checker ? "HX_VALGRIND=" VG_OPTS : "CK_FORK=no";
@@ -128,13 +128,20 @@ int memcheck_run(const struct opts *o, const struct place *p, struct lab *lab,
     char *mcenv[32];
     char *log = str_printf("%s/memcheck.log", p->logs);
     char *test = str_printf("%s/test", p->seen_out);
-    int checker = lab_checked(o->root, lab->m.lab);
-    char *argv[] = { "valgrind", "--leak-check=full",
-        "--errors-for-leak-kinds=definite,possible",
-        "--show-leak-kinds=definite,possible", "--track-fds=yes",
-        "--trace-children=yes", "--child-silent-after-fork=yes",
-        logopt, test, NULL };
-    char *direct[] = { test, NULL };    /* a checker starts Valgrind itself */
+    int checker = lab_checked(o->root, lab->m.lab), a = 0;
+    char *words = strdup(VG_OPTS), *argv[16];
+
+    /* VG_OPTS, following the programs the tests exec, then the tests; a
+     * checker starts Valgrind itself, on each subject. */
+    for (char *w = checker || !words ? NULL : strtok(words, " "); w && a < 12;
+         w = strtok(NULL, " "))
+        argv[a++] = w;
+    if (!checker) {
+        argv[a++] = "--trace-children=yes";
+        argv[a++] = logopt;
+    }
+    argv[a++] = test;
+    argv[a] = NULL;
     struct limits lim = { 3 * lab->m.run_timeout * o->scale, 0, 0, 64, 0,
                           o->uid ? 256 : 0, o->uid, lab->m.needs_setuid,
                           o->view_dir, place_view(p), p->scratch };
@@ -143,14 +150,14 @@ int memcheck_run(const struct opts *o, const struct place *p, struct lab *lab,
     char why[128];
     int rc = -1, clean = 0, passed = 0;
 
-    if (!vgdir || !logopt || !results || !resenv || !log || !test)
+    if (!vgdir || !logopt || !results || !resenv || !log || !test || !words)
         goto out;
     memcheck_env(env, resenv, checker, mcenv, 32);
     dir_remove(vgdir);
     remove(results);
     if (dir_make(vgdir) == -1 || (o->uid && dir_chown(vgdir, o->uid) == -1))
         goto out;
-    if (run_bounded(checker ? direct : argv, p->seen_out, mcenv, log, &lim, &oc) == -1) {
+    if (run_bounded(argv, p->seen_out, mcenv, log, &lim, &oc) == -1) {
         lab->note = str_printf("the grader could not run the Valgrind pass: %s",
                                oc.error);
         goto out;
@@ -173,6 +180,7 @@ int memcheck_run(const struct opts *o, const struct place *p, struct lab *lab,
     rc = 0;
 out:
     lab_free(&mc);
+    free(words);
     free(vgdir);
     free(logopt);
     free(results);

@@ -70,22 +70,6 @@ static void expect_bytes(struct cx_subject *s, const char *what, uintptr_t p,
     free(buf);
 }
 
-/* The parent pid of pid, from /proc, or -1. */
-static pid_t parent_of(pid_t pid)
-{
-    char path[64], buf[512], *rp;
-    int ppid = -1;
-    FILE *f;
-
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    if ((f = fopen(path, "re")) == NULL)
-        return -1;
-    if (fgets(buf, sizeof buf, f) && (rp = strrchr(buf, ')')) != NULL)
-        sscanf(rp + 1, " %*c %d", &ppid);
-    fclose(f);
-    return ppid;
-}
-
 /* Fail unless the page at p is shared between s and a child it forks: with
  * both stopped, a pattern of our choosing is written into the child's page
  * and must be what the parent's holds. */
@@ -97,7 +81,7 @@ static void expect_shared(struct cx_subject *s, const char *what, uintptr_t p)
     pid_t child = (pid_t)call(s, "fork()", SX_FORK, 0, 0).ret;
 
     EXPECT(pat && got, "test setup: out of memory");
-    EXPECT(child > 0 && child != s->pid && parent_of(child) == s->pid,
+    EXPECT(child > 0 && child != s->pid && cx_parent(child) == s->pid,
            "%s: fork() in the code under test gave no child", what);
     cx_freeze(s->pid, 1);
     cx_freeze(child, 1);

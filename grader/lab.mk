@@ -49,7 +49,17 @@ ifeq ($(wildcard $(MANIFEST)),)
 $(error lab '$(LAB)' has no $(MANIFEST))
 endif
 
-manifest = $(shell sed -n 's/^$(1)[[:space:]]\{1,\}//p' $(MANIFEST))
+# The manifest read once, without a shell: each line one word, its blanks
+# turned into ~ (a manifest value holds no ~); manifest KEY gives the value.
+MF_EMPTY :=
+MF_SP := $(MF_EMPTY) $(MF_EMPTY)
+MF_TAB := $(MF_EMPTY)	$(MF_EMPTY)
+define MF_NL
+
+
+endef
+MF_WORDS := $(subst $(MF_NL), ,$(subst $(MF_TAB),~,$(subst $(MF_SP),~,$(file <$(MANIFEST)))))
+manifest = $(strip $(subst ~, ,$(patsubst $(1)~%,%,$(filter $(1)~%,$(MF_WORDS)))))
 HANDIN := $(call manifest,handin)
 PROGRAMS := $(call manifest,programs)
 DEMOS := $(call manifest,demos)
@@ -67,8 +77,9 @@ CFLAGS += -fsanitize=address,undefined -fno-sanitize-recover=all \
           -fno-omit-frame-pointer
 LDFLAGS += -fsanitize=address,undefined
 endif
-CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
-CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
+# (Expanded only when a recipe needs them: an up-to-date build runs no shell.)
+CHECK_CFLAGS = $(shell pkg-config --cflags check 2>/dev/null)
+CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
 HX_DEF := -DHX_LAB='"$(LAB)"'
 
 LIBOBJ := $(LIBSRC:%.c=$(OUT)/u/%.o)
@@ -82,7 +93,7 @@ TESTOBJ := $(OUT)/s/suite.o $(OUT)/h/hx.o $(OUT)/h/probe.o
 # (grader/subject/ and the handin files), which the checker drives.
 ifneq ($(wildcard $(ROOT)/grader/subject/$(LAB).c),)
 CPPFLAGS += -I$(ROOT)/grader/checker -I$(ROOT)/grader/suites/$(LAB)
-TESTOBJ += $(OUT)/c/cx.o
+TESTOBJ += $(OUT)/c/cx.o $(OUT)/c/hold.o $(OUT)/c/look.o
 SUBJOBJ := $(OUT)/x/sx.o $(OUT)/x/lab.o
 all: $(OUT)/test $(OUT)/subject $(PROGRAMS:%=$(OUT)/%)
 harness: $(OUT)/test

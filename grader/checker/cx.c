@@ -213,7 +213,6 @@ static int cx_spawn(struct cx_subject *s, char *const argv[])
 static struct cx_subject pool;
 static int pooled;
 
-static int cx_ready(struct cx_subject *s, double secs);
 
 /* Ping s, ignoring replies to earlier requests. Returns 0 or -1. */
 static int cx_ping(struct cx_subject *s)
@@ -226,7 +225,7 @@ static int cx_ping(struct cx_subject *s)
     if (send(s->sock, &q, sizeof q, MSG_NOSIGNAL) != (ssize_t)sizeof q)
         return -1;
     do {
-        if (cx_ready(s, 60) != 1 || recv(s->sock, &r, sizeof r, 0) != (ssize_t)sizeof r)
+        if (cx_poll(s, 60) != 1 || recv(s->sock, &r, sizeof r, 0) != (ssize_t)sizeof r)
             return -1;
     } while (r.id != q.id);
     return 0;
@@ -261,6 +260,24 @@ void cx_start(struct cx_subject *s, char *const argv[])
     }
 }
 
+void cx_start_alone(struct cx_subject *s)
+{
+    int was = pooled;
+
+    pooled = 0;                         /* (each test runs in a fork) */
+    cx_start(s, NULL);
+    pooled = was;
+}
+
+void cx_program(struct cx_subject *s, const char *name)
+{
+    const char *subj = getenv("HX_SUBJECT");
+    char *argv[] = { (char *)(subj ? subj : "./subject"), "--program",
+                     (char *)name, NULL };
+
+    cx_start(s, argv);
+}
+
 /* Move what is waiting on the Valgrind pipe into s->vglog. Returns 1 if
  * the pipe is still open, 0 at its end. */
 static int cx_drain(struct cx_subject *s)
@@ -274,9 +291,7 @@ static int cx_drain(struct cx_subject *s)
     return n == -1 && errno == EAGAIN;
 }
 
-/* Wait up to secs for s to send a message (1), or for its socket to close
- * (0), draining Valgrind's pipe meanwhile. Returns -1 on timeout. */
-static int cx_ready(struct cx_subject *s, double secs)
+int cx_poll(struct cx_subject *s, double secs)
 {
     double end = cx_now() + secs;
 
@@ -324,33 +339,59 @@ static int cx_reap(struct cx_subject *s)
     return s->status;
 }
 
-void cx_call_at(const char *file, int line, struct cx_subject *s,
-                const char *what, const struct sx_req *q, struct sx_rep *r)
+/* Fail the test at file:line: s ended, or sent no reply to what. */
+static void cx_lost(const char *file, int line, struct cx_subject *s)
 {
     char how[96];
-    int ready;
 
-    static uint32_t n;
-    struct sx_req mine = *q;
-
-    mine.id = (uint32_t)getpid() << 8 | (++n & 0x7f);
-    s->what = what;
-    cx_save(q);
-    memset(r, 0, sizeof *r);
-    if (s->pid > 0 && send(s->sock, &mine, sizeof mine, MSG_NOSIGNAL) == (ssize_t)sizeof mine)
-        do {
-            if ((ready = cx_ready(s, 60)) != 1 ||
-                recv(s->sock, r, sizeof *r, 0) != (ssize_t)sizeof *r)
-                break;
-            if (r->id == mine.id)
-                return;
-        } while (1);
     if (s->pid > 0)
         kill(s->pid, SIGKILL);
     cx_reap(s);
     _ck_assert_failed(file, line, "Failed", "%s: the code under test ended the "
-                      "process it ran in (%s)", what,
+                      "process it ran in (%s)", s->what,
                       cx_describe(s->status, how, sizeof how));
+}
+
+void cx_send_at(const char *file, int line, struct cx_subject *s,
+                const char *what, const struct sx_req *q)
+{
+    static uint32_t n;
+    struct sx_req mine = *q;
+
+    mine.id = s->id = (uint32_t)getpid() << 8 | (++n & 0x7f);
+    s->what = what;
+    cx_save(q);
+    if (s->pid <= 0 || send(s->sock, &mine, sizeof mine, MSG_NOSIGNAL) != (ssize_t)sizeof mine)
+        cx_lost(file, line, s);
+}
+
+int cx_replied(struct cx_subject *s)
+{
+    struct sx_rep r;
+    ssize_t n;
+
+    while ((n = recv(s->sock, &r, sizeof r, MSG_PEEK | MSG_DONTWAIT)) == (ssize_t)sizeof r) {
+        if (r.id == s->id)
+            return 1;
+        (void)!recv(s->sock, &r, sizeof r, 0);  /* stale: drop it */
+    }
+    return n == 0 || (n == -1 && errno != EAGAIN);  /* closed: cx_reply says */
+}
+
+void cx_reply_at(const char *file, int line, struct cx_subject *s, struct sx_rep *r)
+{
+    memset(r, 0, sizeof *r);
+    while (cx_poll(s, 60) == 1 && recv(s->sock, r, sizeof *r, 0) == (ssize_t)sizeof *r)
+        if (r->id == s->id)
+            return;
+    cx_lost(file, line, s);
+}
+
+void cx_call_at(const char *file, int line, struct cx_subject *s,
+                const char *what, const struct sx_req *q, struct sx_rep *r)
+{
+    cx_send_at(file, line, s, what, q);
+    cx_reply_at(file, line, s, r);
 }
 
 /* Save s's Valgrind report as valgrind/PID.log (in our directory, where
@@ -512,10 +553,57 @@ void cx_freeze(pid_t pid, int stop)
 {
     EXPECT(kill(pid, stop ? SIGSTOP : SIGCONT) == 0, "test setup: cannot %s "
            "process %d: %s", stop ? "stop" : "continue", (int)pid, strerror(errno));
-    for (int i = 0; stop && i < 5000 && cx_stat(pid, NULL) != 'T'; i++) {
-        struct timespec ts = { 0, 1000000 };
+    EXPECT(!stop || cx_await(pid, "T", 5), "test setup: process %d did not stop",
+           (int)pid);
+}
+
+char cx_state(pid_t pid)
+{
+    return cx_stat(pid, NULL);
+}
+
+int cx_await(pid_t pid, const char *states, double secs)
+{
+    double end = cx_now() + secs;
+    char st;
+
+    while (!((st = cx_stat(pid, NULL)) != 0 && strchr(states, st)) && cx_now() < end) {
+        struct timespec ts = { 0, 500000 };
         nanosleep(&ts, NULL);
     }
-    EXPECT(!stop || cx_stat(pid, NULL) == 'T', "test setup: process %d did not stop",
-           (int)pid);
+    return st != 0 && strchr(states, st) != NULL;
+}
+
+int cx_proc(pid_t pid, const char *name, char *buf, size_t size)
+{
+    char path[64];
+    ssize_t n;
+
+    snprintf(path, sizeof path, "/proc/%d/%s", (int)pid, name);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    n = fd == -1 ? -1 : read(fd, buf, size - 1);
+    if (fd != -1)
+        close(fd);
+    buf[n > 0 ? n : 0] = '\0';
+    return n < 0 ? -1 : 0;
+}
+
+int cx_children(pid_t parent, pid_t *kids, int max)
+{
+    DIR *d = opendir("/proc");
+    struct dirent *e;
+    pid_t ppid;
+    int n = 0;
+
+    EXPECT(d != NULL, "test setup: cannot read /proc: %s", strerror(errno));
+    while ((e = readdir(d)) != NULL) {
+        pid_t pid = (pid_t)atoi(e->d_name);
+        if (pid > 0 && cx_stat(pid, &ppid) != 0 && ppid == parent) {
+            if (n < max)
+                kids[n] = pid;
+            n++;
+        }
+    }
+    closedir(d);
+    return n;
 }

@@ -37,6 +37,7 @@ struct cx_subject {
     int vglog;                  /* a memfd: what came on vg so far */
     int status;                 /* its wait status once reaped */
     const char *what;           /* the call in progress, for messages */
+    uint32_t id;                /* the request whose reply is awaited */
     int borrowed;               /* the Valgrind pass's shared one (cx.c) */
 };
 
@@ -45,12 +46,64 @@ struct cx_subject {
  * cannot start. */
 void cx_start(struct cx_subject *s, char *const argv[]);
 
+/* cx_start(s, NULL), but never the Valgrind pass's shared subject: for a
+ * test that traces its subject. */
+void cx_start_alone(struct cx_subject *s);
+
 /* Send q and wait for the reply into r. what names the call for messages
  * ("zmap_alloc(4096)"). Fails the test, saying how the subject ended, if
  * it ends or sends no reply; the failure is reported at the caller's line. */
 #define cx_call(s, what, q, r) cx_call_at(__FILE__, __LINE__, s, what, q, r)
 void cx_call_at(const char *file, int line, struct cx_subject *s,
                 const char *what, const struct sx_req *q, struct sx_rep *r);
+
+/* cx_call in two halves, for a test that acts while the call runs: send
+ * q, then (cx_replied polls) collect its reply, as cx_call does. */
+#define cx_send(s, what, q) cx_send_at(__FILE__, __LINE__, s, what, q)
+#define cx_reply(s, r) cx_reply_at(__FILE__, __LINE__, s, r)
+void cx_send_at(const char *file, int line, struct cx_subject *s,
+                const char *what, const struct sx_req *q);
+void cx_reply_at(const char *file, int line, struct cx_subject *s,
+                 struct sx_rep *r);
+
+/* Returns 1 if the reply cx_send awaits has come (or s closed its end:
+ * cx_reply will say how it ended), else 0. Never blocks. */
+int cx_replied(struct cx_subject *s);
+
+/* Wait up to secs for a message from s (1) or the end of its socket (0),
+ * saving its Valgrind report meanwhile. Returns -1 on timeout. */
+int cx_poll(struct cx_subject *s, double secs);
+
+/* Start the subject program as "./subject --program NAME": one of the
+ * lab's whole programs (sx_program), for a test of what a process prints
+ * or how it ends. Then as cx_start with an argv. */
+void cx_program(struct cx_subject *s, const char *name);
+
+/* A hold (cx_call_held): a process of the subject kept inside a write
+ * fault on the range [lo, hi), its write not yet made. */
+struct cx_hold {
+    uintptr_t lo, hi;           /* the range, made read-only by the subject */
+    double secs;                /* the longest hold, seconds */
+    int (*until)(void *ctx);    /* polled while held: 1 lets it go on */
+    void *ctx;                  /* until's argument */
+    pid_t held;                 /* out: the process held, 0 if none */
+    uintptr_t addr;             /* out: the address it faulted at */
+    int faults;                 /* out: write faults in the range by the
+                                   subject's children */
+    int parent_faults;          /* out: ... by the subject itself */
+    int released;               /* out: 1 if until let it go in time */
+};
+
+/* cx_call while tracing s and every process it starts: the first process
+ * other than s whose write to h's range faults is held there until
+ * h->until says so or h->secs pass; every other stop and signal is passed
+ * on. The subject's SIGSEGV handler (its own code) makes the page writable
+ * when it gets the signal. s must be the test's own (cx_start_alone). */
+#define cx_call_held(s, what, q, r, h) \
+    cx_call_held_at(__FILE__, __LINE__, s, what, q, r, h)
+void cx_call_held_at(const char *file, int line, struct cx_subject *s,
+                     const char *what, const struct sx_req *q,
+                     struct sx_rep *r, struct cx_hold *h);
 
 /* End s: ask it to exit (with Valgrind, so that it reports), kill it if it
  * does not, reap it and save its report. Returns its wait status. */
@@ -94,9 +147,36 @@ pid_t cx_parent(pid_t pid);
  * Fails the test on error. */
 void cx_freeze(pid_t pid, int stop);
 
+/* Checks from outside (look.c), failing the test with a message that
+ * begins with what: the len bytes at p in s all read c; [p, p + len) is
+ * one page-aligned, readable and writable mapping; the page at p is shared
+ * with a child s forks (both stopped, a pattern of ours written in the
+ * child's page must be what the parent's holds). */
+void cx_expect_bytes(struct cx_subject *s, const char *what, uintptr_t p,
+                     size_t len, unsigned char c);
+void cx_expect_mapped(struct cx_subject *s, const char *what, uintptr_t p,
+                      size_t len);
+void cx_expect_shared(struct cx_subject *s, const char *what, uintptr_t p);
+
 /* The run's pseudo-random numbers, from HX_SEED and the test's name: the
  * same seed gives every test the same inputs. */
 uint64_t cx_rand(void);
+
+/* The state letter of pid in /proc/PID/stat (R, S, T, Z...), or 0 if it
+ * is gone. */
+char cx_state(pid_t pid);
+
+/* Wait up to secs until pid's state is one of states ("T", "Z"). Returns
+ * 1 if it is, else 0. */
+int cx_await(pid_t pid, const char *states, double secs);
+
+/* Read /proc/PID/NAME ("wchan", "status") into buf, '\0'-terminated.
+ * Returns 0, or -1. */
+int cx_proc(pid_t pid, const char *name, char *buf, size_t size);
+
+/* How many processes (zombies included) have parent as their parent; the
+ * first max of them into kids. Fails the test if /proc cannot be read. */
+int cx_children(pid_t parent, pid_t *kids, int max);
 
 /* The page size. */
 size_t cx_page(void);

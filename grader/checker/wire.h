@@ -19,7 +19,8 @@
 enum {
     SX_EXIT = 1,                /* exit(a[0]): a normal end (Valgrind reports) */
     SX_PING,                    /* nothing: the subject is up and serving */
-    SX_FORK,                    /* fork a child that only waits; ret: its pid */
+    SX_FORK,                    /* fork a child that only waits; ret: its
+                                   pid (a[0] a pid: kill and reap that one) */
     SX_NOFILE,                  /* lower the soft descriptor limit to the
                                    lowest free descriptor; ret: that (a[0]
                                    1: put the limit back as it was) */

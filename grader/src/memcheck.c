@@ -99,19 +99,22 @@ static int judge_logs(const char *dir, char **note)
  * scaled down; the tests in one process under Valgrind, or with a checker
  * (which runs no submitted code), every subject under Valgrind. Entries
  * point into env or into the strings given. */
-static void memcheck_env(char *const env[], char *results, int checker,
-                         char *mcenv[], int max)
+static void memcheck_env(char *const env[], char *results, char *scale,
+                         int checker, char *mcenv[], int max)
 {
     int n = 0;
 
-    for (int i = 0; env[i] != NULL && n < max - 5; i++)
+    for (int i = 0; env[i] != NULL && n < max - 6; i++)
         if (strncmp(env[i], "HX_RESULTS=", 11) != 0 &&
-            strncmp(env[i], "CK_FORK=", 8) != 0)
+            strncmp(env[i], "CK_FORK=", 8) != 0 &&
+            (!checker || strncmp(env[i], "CK_TIMEOUT_MULTIPLIER=", 22) != 0))
             mcenv[n++] = env[i];
     mcenv[n++] = results;
     mcenv[n++] = checker ? "HX_VALGRIND=" VG_OPTS : "CK_FORK=no";
-    if (checker)                        /* a subject starts in half a second */
+    if (checker) {                      /* a subject starts in half a second */
         mcenv[n++] = "HX_JOBS=2";
+        mcenv[n++] = scale;             /* and runs 10 to 50 times slower */
+    }
     mcenv[n++] = "HX_MEMCHECK=1";
     mcenv[n] = NULL;
 }
@@ -128,6 +131,7 @@ int memcheck_run(const struct opts *o, const struct place *p, struct lab *lab,
     char *mcenv[32];
     char *log = str_printf("%s/memcheck.log", p->logs);
     char *test = str_printf("%s/test", p->seen_out);
+    char *scale = str_printf("CK_TIMEOUT_MULTIPLIER=%g", 10 * o->scale);
     int checker = lab_checked(o->root, lab->m.lab), a = 0;
     char *words = strdup(VG_OPTS), *argv[16];
 
@@ -150,9 +154,9 @@ int memcheck_run(const struct opts *o, const struct place *p, struct lab *lab,
     char why[128];
     int rc = -1, clean = 0, passed = 0;
 
-    if (!vgdir || !logopt || !results || !resenv || !log || !test || !words)
+    if (!vgdir || !logopt || !results || !resenv || !log || !test || !words || !scale)
         goto out;
-    memcheck_env(env, resenv, checker, mcenv, 32);
+    memcheck_env(env, resenv, scale, checker, mcenv, 32);
     dir_remove(vgdir);
     remove(results);
     if (dir_make(vgdir) == -1 || (o->uid && dir_chown(vgdir, o->uid) == -1))
@@ -187,5 +191,6 @@ out:
     free(resenv);
     free(log);
     free(test);
+    free(scale);
     return rc;
 }

@@ -13,4 +13,13 @@
  * the lab has no such operation. */
 int sx_lab(const struct sx_req *q, struct sx_rep *r);
 
+/* Run the lab's whole program name (./subject --program NAME), for a test
+ * of what a process prints or how it ends; it ends the process itself.
+ * Returns -1 if the lab has no such program. */
+int sx_program(const char *name);
+
+/* 64 bytes in main()'s stack frame: a stack variable that outlives one
+ * request. */
+extern char *sx_stack;
+
 #endif

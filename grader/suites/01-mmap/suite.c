@@ -55,68 +55,6 @@ static int huge_errno(int fd)
     return getenv("HX_VALGRIND") ? EINVAL : errno;
 }
 
-/* Fail unless the len bytes at p in s read c (seen from outside). */
-static void expect_bytes(struct cx_subject *s, const char *what, uintptr_t p,
-                         size_t len, unsigned char c)
-{
-    unsigned char *buf = malloc(len);
-
-    EXPECT(buf != NULL, "test setup: out of memory");
-    EXPECT(cx_peek(s->pid, p, buf, len) == 0, "%s: the memory cannot be read "
-           "(is it mapped, and readable?)", what);
-    for (size_t i = 0; i < len; i++)
-        EXPECT(buf[i] == c, "%s: expected byte %zu to be 0x%02x, got 0x%02x",
-               what, i, c, buf[i]);
-    free(buf);
-}
-
-/* Fail unless the page at p is shared between s and a child it forks: with
- * both stopped, a pattern of our choosing is written into the child's page
- * and must be what the parent's holds. */
-static void expect_shared(struct cx_subject *s, const char *what, uintptr_t p)
-{
-    size_t pg = cx_page();
-    unsigned char *pat = malloc(pg), *got = malloc(pg);
-    struct cx_map m;
-    pid_t child = (pid_t)call(s, "fork()", SX_FORK, 0, 0).ret;
-
-    EXPECT(pat && got, "test setup: out of memory");
-    EXPECT(child > 0 && child != s->pid && cx_parent(child) == s->pid,
-           "%s: fork() in the code under test gave no child", what);
-    cx_freeze(s->pid, 1);
-    cx_freeze(child, 1);
-    for (size_t i = 0; i < pg; i++)
-        pat[i] = (unsigned char)(cx_rand() | 1);
-    EXPECT(cx_poke(child, p, pat, pg) == 0, "%s: the child cannot write the "
-           "page (is the mapping writable?)", what);
-    EXPECT(cx_peek(s->pid, p, got, pg) == 0, "%s: the page cannot be read", what);
-    EXPECT(memcmp(pat, got, pg) == 0, "%s: the parent did not see the child's "
-           "write: expected 0x%02x, got 0x%02x (is the mapping MAP_SHARED?)",
-           what, pat[0], got[0]);
-    EXPECT(cx_mapping(s->pid, p, &m) == 1 && m.perms[3] == 's', "%s: expected "
-           "a shared mapping (rw-s in /proc/PID/maps), got %s", what, m.perms);
-    kill(child, SIGKILL);
-    cx_freeze(s->pid, 0);
-    free(pat);
-    free(got);
-}
-
-/* Fail unless [p, p + len) is one readable, writable mapping in s. */
-static void expect_mapped(struct cx_subject *s, const char *what, uintptr_t p,
-                          size_t len)
-{
-    struct cx_map m;
-
-    EXPECT(p % cx_page() == 0, "%s: expected a page-aligned address, got %p",
-           what, (void *)p);
-    EXPECT(cx_mapping(s->pid, p, &m) == 1, "%s: %p is not mapped in the "
-           "process (/proc/PID/maps)", what, (void *)p);
-    EXPECT(m.end - p >= len, "%s: expected %zu bytes mapped at %p, got %zu",
-           what, len, (void *)p, (size_t)(m.end - p));
-    EXPECT(m.perms[0] == 'r' && m.perms[1] == 'w', "%s: expected a readable, "
-           "writable mapping, got %s", what, m.perms);
-}
-
 /* A name of 5 to 24 lowercase letters, from the seed, into buf. */
 static char *some_name(char *buf)
 {
@@ -163,8 +101,8 @@ TEST(alloc_zeroed, 2, "§2")
     cx_start(&s, NULL);
     uintptr_t p = map(&s, "zmap_alloc", SX01_ALLOC, len);
     EXPECT_PTR("zmap_alloc(some pages)", (void *)p);
-    expect_mapped(&s, "zmap_alloc", p, len);
-    expect_bytes(&s, "fresh memory from zmap_alloc", p, len, 0);
+    cx_expect_mapped(&s, "zmap_alloc", p, len);
+    cx_expect_bytes(&s, "fresh memory from zmap_alloc", p, len, 0);
     cx_end(&s);
 }
 
@@ -178,12 +116,12 @@ TEST(alloc_writable, 2, "§2")
     cx_start(&s, NULL);
     uintptr_t p = map(&s, "zmap_alloc", SX01_ALLOC, ask);
     EXPECT_PTR("zmap_alloc(3 pages - a little)", (void *)p);
-    expect_mapped(&s, "zmap_alloc(3 pages - a little), rounded up", p, len);
+    cx_expect_mapped(&s, "zmap_alloc(3 pages - a little), rounded up", p, len);
     for (size_t i = 0; i < len; i++)
         pat[i] = (unsigned char)cx_rand();
     EXPECT(cx_poke(s.pid, p, pat, len) == 0, "writing all 3 pages: the memory "
            "is not writable");
-    expect_bytes(&s, "reading back byte 0", p, 1, pat[0]);
+    cx_expect_bytes(&s, "reading back byte 0", p, 1, pat[0]);
     free(pat);
     cx_end(&s);
 }
@@ -201,7 +139,7 @@ TEST(alloc_closes_fd, 2, "§2")
                cx_fds(s.pid), before);
     EXPECT(cx_poke(s.pid, p, &one, 1) == 0, "byte written after the fd was "
            "closed: the mapping must outlive the fd");
-    expect_bytes(&s, "byte written after the fd was closed", p, 1, 1);
+    cx_expect_bytes(&s, "byte written after the fd was closed", p, 1, 1);
     cx_end(&s);
 }
 
@@ -212,7 +150,7 @@ TEST(alloc_shared, 3, "§2")
     cx_start(&s, NULL);
     uintptr_t p = map(&s, "zmap_alloc(1 page)", SX01_ALLOC, cx_page());
     EXPECT_PTR("zmap_alloc(1 page)", (void *)p);
-    expect_shared(&s, "zmap_alloc", p);
+    cx_expect_shared(&s, "zmap_alloc", p);
     cx_end(&s);
 }
 
@@ -386,9 +324,9 @@ TEST(anon_shared, 2, "§6")
     EXPECT_PTR("zmap_anon(2 pages)", (void *)p);
     EXPECT_INT("open descriptors after zmap_anon (it needs none)",
                cx_fds(s.pid), before);
-    expect_mapped(&s, "zmap_anon(2 pages)", p, len);
-    expect_bytes(&s, "fresh memory from zmap_anon", p, len, 0);
-    expect_shared(&s, "zmap_anon", p);
+    cx_expect_mapped(&s, "zmap_anon(2 pages)", p, len);
+    cx_expect_bytes(&s, "fresh memory from zmap_anon", p, len, 0);
+    cx_expect_shared(&s, "zmap_anon", p);
     cx_end(&s);
 }
 

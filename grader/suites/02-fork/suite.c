@@ -1,96 +1,123 @@
 /* suite.c - Lab 02 tests: sharing memory across fork (handouts/02-fork.md).
  *
+ * A checker suite (grader/checker/cx.h): it links no submitted code. Each
+ * test starts a subject (share.c serving requests, grader/subject/02-fork.c)
+ * and asks it to allocate, spawn, wait, decode and count, with inputs
+ * chosen here (exit codes, signals, values, counts, some drawn from the
+ * run's seed). The verdicts come from what this process sees from outside:
+ * the subject's and its children's memory (process_vm_readv), their
+ * parents and states in /proc, wait statuses made by children of our own,
+ * and, for the lost update, a child held by ptrace inside its first write.
  * Each TEST names its points and the handout section that explains it;
- * hx_parts at the end orders them as the handout does. Code that runs in a
- * child process never uses EXPECT (Check ignores it there): it returns 42
- * for success (not 0, so that code which exits early cannot look right) or
- * a small number saying which step failed.
+ * hx_parts at the end orders them as the handout does.
  */
-#define _DEFAULT_SOURCE
+#define _GNU_SOURCE
+#include "cx.h"
 #include "hx.h"
+#include "ops.h"
 #include "share.h"
 
-#include <fcntl.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #define OK 42                           /* a child's "all went well" */
 
-static void nap_us(long us)
+/* Ask s for op(a0, a1, a2, a3); errno is set to the subject's. A failure
+ * is reported at the caller's line. */
+#define call(s, what, op, ...) call_at(__FILE__, __LINE__, s, what, op, \
+                                       (uint64_t[4]){ __VA_ARGS__ })
+static struct sx_rep call_at(const char *file, int line, struct cx_subject *s,
+                             const char *what, uint32_t op, const uint64_t a[4])
 {
-    struct timespec t = { us / 1000000, us % 1000000 * 1000 };
+    struct sx_req q = { .op = op, .a = { a[0], a[1], a[2], a[3] } };
+    struct sx_rep r;
 
-    nanosleep(&t, NULL);
+    cx_call_at(file, line, s, what, &q, &r);
+    errno = r.err;
+    return r;
 }
 
-/* A zero-filled page shared with the children forked after this call. */
-static void *test_page(void)
+/* A zeroed page shared by s and the children it starts, made by the
+ * subject program (not by share.c). */
+static uintptr_t test_page(struct cx_subject *s)
 {
-    void *p = mmap(NULL, hx_page(), PROT_READ | PROT_WRITE,
-                   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    uintptr_t p = (uintptr_t)call(s, "making a test page", SX02_PAGE, 0).ret;
 
-    EXPECT(p != MAP_FAILED, "test setup: mmap failed (%s)", hx_errname(errno));
+    EXPECT(p != 0, "test setup: the subject could not map a page");
     return p;
 }
 
-/* Reap child pid whatever happens, so that no test leaves a zombie. */
-static void reap(pid_t pid)
+static long peek_long(struct cx_subject *s, uintptr_t p)
 {
-    while (waitpid(pid, NULL, 0) == -1 && errno == EINTR)
-        ;
+    long v = 0;
+
+    EXPECT(cx_peek(s->pid, p, &v, sizeof v) == 0, "test setup: cannot read "
+           "the subject's page");
+    return v;
 }
 
-/* How many children this process still had (zombies or running); reaps
- * them all, waiting for the running ones, so that later tests start
- * clean. Returns 0 if there were none. */
-static int leftover_children(void)
+static void poke_long(struct cx_subject *s, uintptr_t p, long v)
 {
-    pid_t r = waitpid(-1, NULL, WNOHANG);
-    int n = r > 0;
-
-    if (r == -1 && errno == ECHILD)
-        return 0;
-    for (;;) {
-        r = waitpid(-1, NULL, 0);
-        if (r > 0)
-            n++;
-        else if (errno != EINTR)
-            break;
-    }
-    return n > 0 ? n : 1;
+    EXPECT(cx_poke(s->pid, p, &v, sizeof v) == 0, "test setup: cannot write "
+           "the subject's page");
 }
 
-static void expect_no_children(const char *after)
+/* share_spawn in s of the child kind (ops.h) with value, aux and the
+ * addresses addr[0..n). Returns its return value (errno set). */
+static pid_t spawn(struct cx_subject *s, const char *what, int kind,
+                   long value, long aux, const uint64_t *addr, int n)
 {
-    int n = leftover_children();
+    struct sx_req q = { .op = SX02_SPAWN, .a = { (uint64_t)kind, (uint64_t)value,
+                                                 (uint64_t)aux, 0 } };
+    struct sx_rep r;
 
-    EXPECT(n == 0, "after %s: expected no child left (waitpid(-1, ..., "
-           "WNOHANG) fails with ECHILD), found %d zombie or running child%s",
-           after, n, n == 1 ? "" : "ren");
+    q.len = (uint32_t)(n * sizeof *addr);
+    memcpy(q.data, addr, q.len);
+    cx_call(s, what, &q, &r);
+    errno = r.err;
+    return (pid_t)r.ret;
 }
 
-/* rc, what the call just made returned, must be 0. */
-static void expect_zero(const char *what, int rc)
+/* spawn, which must give a child of s. */
+static pid_t spawn_ok(struct cx_subject *s, const char *what, int kind,
+                      long value, long aux, const uint64_t *addr, int n)
 {
-    int err = errno;
+    pid_t pid = spawn(s, what, kind, value, aux, addr, n);
+
+    EXPECT(pid > 0, "%s: expected a pid, got %d (errno %s)", what, (int)pid,
+           hx_errname(errno));
+    EXPECT(pid != s->pid && cx_parent(pid) == s->pid, "%s: returned %d, which "
+           "is not a child of the calling process (return fork()'s value)",
+           what, (int)pid);
+    return pid;
+}
+
+/* share_wait(pid, st or NULL) in s, with a SIGUSR1 handler if eintr is
+ * "eintr". Returns its return value, errno set. */
+static int wait_in(struct cx_subject *s, const char *what, pid_t pid,
+                   struct share_status *st)
+{
+    struct sx_rep r = call(s, what, SX02_WAIT, (uint64_t)pid, st == NULL, 0);
+
+    if (st != NULL)
+        memcpy(st, r.data, sizeof *st);
+    return (int)r.ret;
+}
+
+static void wait_ok(struct cx_subject *s, const char *what, pid_t pid,
+                    struct share_status *st)
+{
+    int rc = wait_in(s, what, pid, st), err = errno;
 
     EXPECT(rc == 0, "%s: expected 0, got %d (errno %s)", what, rc,
            hx_errname(err));
-}
-
-static void expect_bytes(const char *what, const unsigned char *p, size_t len,
-                         unsigned char c)
-{
-    for (size_t i = 0; i < len; i++)
-        EXPECT(p[i] == c, "%s: expected byte %zu to be 0x%02x, got 0x%02x",
-               what, i, c, p[i]);
 }
 
 static void expect_status(const char *what, const struct share_status *st,
@@ -102,226 +129,160 @@ static void expect_status(const char *what, const struct share_status *st,
            st->code, st->signal);
 }
 
-static pid_t spawn_ok(const char *what, int (*fn)(void *), void *arg)
+/* Fail unless reply r says 0 (rc of what). */
+static void expect_zero(const char *what, long rc)
 {
-    pid_t pid = share_spawn(fn, arg);
+    int err = errno;
 
-    EXPECT(pid > 0, "%s: expected a pid, got %d (errno %s)", what, (int)pid,
-           hx_errname(errno));
-    return pid;
-}
-
-/* share_wait(pid, st) must return 0; if it does not, reap pid anyway. */
-static void wait_ok(const char *what, pid_t pid, struct share_status *st)
-{
-    int rc = share_wait(pid, st), err = errno;
-
-    if (rc != 0)
-        reap(pid);
-    EXPECT(rc == 0, "%s: expected 0, got %d (errno %s)", what, rc,
+    EXPECT(rc == 0, "%s: expected 0, got %ld (errno %s)", what, rc,
            hx_errname(err));
 }
 
-/* Read /proc/PID/NAME into buf, '\0'-terminated. Returns 0, or -1. */
-static int proc_read(pid_t pid, const char *name, char *buf, size_t size)
+/* Fail unless rc is -1 with errno want. */
+static void expect_fail(const char *what, long rc, int want)
 {
-    char path[64];
-    ssize_t n;
-    int fd;
+    int err = errno;
 
-    snprintf(path, sizeof path, "/proc/%d/%s", (int)pid, name);
-    fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd == -1)
-        return -1;
-    n = read(fd, buf, size - 1);
-    close(fd);
-    if (n < 0)
-        return -1;
-    buf[n] = '\0';
-    return 0;
+    EXPECT(rc == -1, "%s: expected -1 with errno %s, got %ld", what,
+           hx_errname(want), rc);
+    errno = err;
+    EXPECT_ERRNO(what, want);
 }
 
-/* The state letter of process pid (R, S, Z...), or '?'. */
-static char proc_state(pid_t pid)
+/* Fail unless s has no child left, zombie or running (seen in /proc). */
+static void expect_no_children(struct cx_subject *s, const char *after)
 {
-    char buf[512], *rp;
+    pid_t kids[1];
+    int n = cx_children(s->pid, kids, 1);
 
-    if (proc_read(pid, "stat", buf, sizeof buf) == -1 ||
-        (rp = strrchr(buf, ')')) == NULL || rp[1] != ' ')
-        return '?';
-    return rp[2];
+    EXPECT(n == 0, "after %s: expected no child left (waitpid(-1, ..., "
+           "WNOHANG) fails with ECHILD), found %d zombie or running child%s",
+           after, n, n == 1 ? "" : "ren");
 }
 
 /* Part 1: memory that survives fork */
 
-struct fill {
-    unsigned char *p;                   /* region to fill */
-    size_t len;                         /* its length, bytes */
-};
-
-static int child_fill(void *arg)
-{
-    const struct fill *f = arg;
-
-    memset(f->p, 0x5a, f->len);
-    return OK;
-}
-
 TEST(alloc_shared, 3, "§2")
 {
-    size_t len = 3 * hx_page();
-    char perms[5] = "";
-    unsigned char *p = share_alloc(len - 10);
-    struct fill f = { p, len };
+    struct cx_subject s;
+    size_t pg = cx_page(), len = (2 + cx_rand() % 3) * pg;
 
-    EXPECT_PTR("share_alloc(3 pages - 10)", p);
-    EXPECT((uintptr_t)p % hx_page() == 0, "share_alloc: expected a "
-           "page-aligned address, got %p", (void *)p);
-    expect_bytes("fresh memory from share_alloc", p, len, 0);
-    EXPECT(hx_mapped(p, perms) == 1 && strcmp(perms, "rw-s") == 0,
-           "share_alloc: expected a shared, writable mapping (rw-s in "
-           "/proc/self/maps), got \"%s\"", perms);
-    int st = hx_child(child_fill, &f);
-    EXPECT(st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == OK, "the child "
-           "that fills the region did not exit %d (wait status 0x%x)", OK, st);
-    EXPECT(p[0] == 0x5a && p[len - 1] == 0x5a, "after a child wrote 0x5a all "
-           "over the region and ended, the parent read 0x%02x (first byte) "
-           "and 0x%02x (last): expected 0x5a (is the mapping MAP_SHARED?)",
-           p[0], p[len - 1]);
-    munmap(p, len);
+    cx_start(&s, NULL);
+    uintptr_t p = (uintptr_t)call(&s, "share_alloc", SX02_ALLOC, len - 10).ret;
+    EXPECT_PTR("share_alloc(some pages - 10)", (void *)p);
+    cx_expect_mapped(&s, "share_alloc(some pages - 10), rounded up", p, len);
+    cx_expect_bytes(&s, "fresh memory from share_alloc", p, len, 0);
+    cx_expect_shared(&s, "share_alloc", p);
+    cx_expect_shared(&s, "share_alloc, last page", p + len - pg);
+    cx_end(&s);
+}
+
+/* The errno mmap gives here for SIZE_MAX bytes; under Valgrind (the
+ * Valgrind pass) the subject's mmap gives EINVAL instead. */
+static int huge_errno(void)
+{
+    void *p = mmap(NULL, SIZE_MAX, PROT_READ | PROT_WRITE,
+                   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+    EXPECT(p == MAP_FAILED, "test setup: mapping SIZE_MAX bytes worked");
+    return getenv("HX_VALGRIND") ? EINVAL : errno;
 }
 
 TEST(alloc_errors, 1, "§2")
 {
-    void *q = mmap(NULL, SIZE_MAX, PROT_READ | PROT_WRITE,
-                   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    int want = errno;
+    struct cx_subject s;
+    int want = huge_errno();
 
-    EXPECT(q == MAP_FAILED, "test setup: mapping SIZE_MAX bytes worked");
-    errno = 0;
-    EXPECT_NULL("share_alloc(0)", share_alloc(0));
+    cx_start(&s, NULL);
+    EXPECT_NULL("share_alloc(0)", (void *)call(&s, "share_alloc(0)", SX02_ALLOC, 0).ret);
     EXPECT_ERRNO("share_alloc(0)", EINVAL);
-    errno = 0;
-    EXPECT_NULL("share_alloc(SIZE_MAX)", share_alloc(SIZE_MAX));
+    EXPECT_NULL("share_alloc(SIZE_MAX)",
+                (void *)call(&s, "share_alloc(SIZE_MAX)", SX02_ALLOC, SIZE_MAX).ret);
     EXPECT_ERRNO("share_alloc(SIZE_MAX), mmap's own error", want);
+    cx_end(&s);
 }
 
 TEST(free_unmaps, 1, "§2")
 {
-    size_t len = 2 * hx_page();
-    char *p = share_alloc(len);
+    struct cx_subject s;
+    struct cx_map m;
+    size_t pg = cx_page(), len = (2 + cx_rand() % 3) * pg;
 
-    EXPECT_PTR("share_alloc(2 pages)", p);
-    EXPECT_FAIL("share_free(NULL, 2 pages)", share_free(NULL, len), EINVAL);
-    EXPECT_FAIL("share_free(p, 0)", share_free(p, 0), EINVAL);
-    EXPECT_INT("share_free(p, 2 pages)", share_free(p, len), 0);
-    EXPECT_INT("first page still in /proc/self/maps after share_free",
-               hx_mapped(p, NULL), 0);
-    EXPECT_INT("second page still in /proc/self/maps after share_free",
-               hx_mapped(p + hx_page(), NULL), 0);
+    cx_start(&s, NULL);
+    uintptr_t p = (uintptr_t)call(&s, "share_alloc", SX02_ALLOC, len).ret;
+    EXPECT_PTR("share_alloc(some pages)", (void *)p);
+    expect_fail("share_free(NULL, len)",
+                call(&s, "share_free(NULL, len)", SX02_FREE, 0, len).ret, EINVAL);
+    expect_fail("share_free(p, 0)", call(&s, "share_free(p, 0)", SX02_FREE, p, 0).ret,
+                EINVAL);
+    EXPECT_INT("page mapped after the refused calls", cx_mapping(s.pid, p, &m), 1);
+    EXPECT_INT("share_free(p, len)",
+               call(&s, "share_free(p, len)", SX02_FREE, p, len).ret, 0);
+    EXPECT_INT("first page still in /proc/PID/maps after share_free",
+               cx_mapping(s.pid, p, &m), 0);
+    EXPECT_INT("last page still in /proc/PID/maps after share_free",
+               cx_mapping(s.pid, p + len - pg, &m), 0);
+    cx_end(&s);
 }
 
 /* Part 2: starting a child */
 
-/* Where the child of spawn_copies writes. */
-struct copies {
-    int *heap;                          /* malloc'd by the parent */
-    int *stack;                         /* a local variable of the parent */
-    int *priv;                          /* MAP_PRIVATE | MAP_ANONYMOUS */
-    int *shared;                        /* from share_alloc */
-    pid_t *ids;                         /* test page: the child's getpid()
-                                           and getppid() */
-};
-
-static int child_write_all(void *arg)
+/* Fail unless the int at p in pid reads want. */
+static void expect_int_at(pid_t pid, const char *what, uintptr_t p, int want)
 {
-    const struct copies *c = arg;
+    int got = 0;
 
-    *c->heap = *c->stack = *c->priv = *c->shared = 2;
-    c->ids[0] = getpid();
-    c->ids[1] = getppid();
-    return OK;
+    EXPECT(cx_peek(pid, p, &got, sizeof got) == 0, "%s: cannot be read", what);
+    EXPECT_INT(what, got, want);
 }
 
 TEST(spawn_copies, 3, "§3")
 {
-    int stack = 1, *heap = malloc(sizeof *heap), *shared = share_alloc(64);
-    int *priv = mmap(NULL, hx_page(), PROT_READ | PROT_WRITE,
-                     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    struct copies c = { heap, &stack, priv, shared, test_page() };
+    struct cx_subject s;
     struct share_status st;
+    int before = (int)(cx_rand() % 1000), after = before + 1 + (int)(cx_rand() % 1000);
 
-    EXPECT(heap != NULL && priv != MAP_FAILED, "test setup: malloc or mmap");
-    EXPECT_PTR("share_alloc(64)", shared);
-    *heap = *priv = *shared = 1;
-    pid_t pid = spawn_ok("share_spawn(child that sets 4 variables to 2)",
-                         child_write_all, &c);
-    wait_ok("share_wait(that child)", pid, &st);
+    cx_start(&s, NULL);
+    uintptr_t shared = (uintptr_t)call(&s, "share_alloc(64)", SX02_ALLOC, 64).ret;
+    EXPECT_PTR("share_alloc(64)", (void *)shared);
+    struct sx_rep r = call(&s, "making the variables", SX02_COPIES, 0);
+    EXPECT(r.ret == 0, "test setup: the subject could not make its variables");
+    uint64_t at[4] = { r.v[0], 0, r.v[1], shared };
+    memcpy(&at[1], r.data, sizeof at[1]);
+    for (int i = 0; i < 4; i++)
+        EXPECT(cx_poke(s.pid, at[i], &before, sizeof before) == 0,
+               "test setup: cannot set the variables");
+    pid_t pid = spawn_ok(&s, "share_spawn(child that sets 4 variables)",
+                         SX02_WRITE, after, 0, at, 4);
+    EXPECT(cx_await(pid, "T", 5), "the child of share_spawn did not run fn(arg)"
+           " (it should have set 4 variables, then stopped)");
+    expect_int_at(pid, "the child's copy of the shared int (fn(arg) ran)", at[3], after);
+    expect_int_at(s.pid, "the parent's malloc'd int after the child set its copy",
+                  at[0], before);
+    expect_int_at(s.pid, "the parent's local variable after the child set its copy",
+                  at[1], before);
+    expect_int_at(s.pid, "the parent's MAP_PRIVATE page after the child set its copy",
+                  at[2], before);
+    expect_int_at(s.pid, "the share_alloc memory after the child set it (the parent "
+                  "must see the child's write)", at[3], after);
+    kill(pid, SIGCONT);
+    wait_ok(&s, "share_wait(that child)", pid, &st);
     expect_status("how that child ended", &st, 1, OK, 0);
-    EXPECT_INT("the child's getpid() (share_spawn must return it)",
-               c.ids[0], pid);
-    EXPECT_INT("the child's getppid() (the test process)", c.ids[1], getpid());
-    EXPECT_INT("the parent's malloc'd int after the child set its copy to 2",
-               *heap, 1);
-    EXPECT_INT("the parent's local variable after the child set its copy to 2",
-               stack, 1);
-    EXPECT_INT("the parent's MAP_PRIVATE page after the child set its copy "
-               "to 2", *priv, 1);
-    EXPECT_INT("the share_alloc memory after the child set it to 2 (the "
-               "parent must see the child's write)", *shared, 2);
-    expect_no_children("share_wait");
-    free(heap);
-    munmap(priv, hx_page());
-    munmap(shared, 64);
-    munmap(c.ids, hx_page());
-}
-
-static int child_says(void *arg)
-{
-    (void)arg;
-    fputs("child ", stdout);            /* no newline: stays in the buffer */
-    return OK;
-}
-
-static void say_atexit(void)
-{
-    fputs("atexit ", stdout);
-}
-
-/* In a child of the test whose stdout goes to the pipe *arg: use
- * share_spawn as a program would. Returns OK, or 3 to 6 for a failed step. */
-static int stdio_program(void *arg)
-{
-    struct share_status st;
-    pid_t pid;
-
-    if (dup2(*(int *)arg, STDOUT_FILENO) == -1 || atexit(say_atexit) != 0)
-        return 3;
-    fputs("before ", stdout);           /* no newline: stays in the buffer */
-    pid = share_spawn(child_says, NULL);
-    if (pid == -1)
-        return 4;
-    if (share_wait(pid, &st) == -1 || !st.exited || st.code != OK)
-        return 5;
-    fputs("after\n", stdout);
-    return fflush(stdout) == 0 ? OK : 6;
+    expect_no_children(&s, "share_wait");
+    cx_end(&s);
 }
 
 TEST(spawn_stdio, 2, "§3")
 {
-    char out[256];
-    ssize_t n, got = 0;
-    int p[2];
+    struct cx_subject s;
+    char out[256], how[96];
 
-    EXPECT(pipe(p) == 0, "test setup: pipe failed");
-    int st = hx_child(stdio_program, &p[1]);
-    close(p[1]);
-    while ((n = read(p[0], out + got, sizeof out - 1 - (size_t)got)) > 0)
-        got += n;
-    out[got] = '\0';
-    close(p[0]);
-    EXPECT(st != -1 && WIFEXITED(st), "a program that uses share_spawn "
-           "crashed (wait status 0x%x)", st);
+    cx_program(&s, "stdio");
+    int st = cx_wait(&s, 10);
+    cx_output(&s, 0, out, sizeof out);
+    EXPECT(st != -1 && WIFEXITED(st), "a program that uses share_spawn did not "
+           "exit normally (%s)", st == -1 ? "still running after 10 s" :
+           cx_describe(st, how, sizeof how));
     EXPECT(WEXITSTATUS(st) != 4, "share_spawn failed in a program");
     EXPECT(WEXITSTATUS(st) != 5, "share_wait in a program did not report "
            "the child's exit status %d", OK);
@@ -336,475 +297,443 @@ TEST(spawn_stdio, 2, "§3")
 
 /* Part 3: how a child ended */
 
-static int child_returns(void *arg)
+/* The wait status of a child of ours that exits with code, or (sig > 0)
+ * is killed by sig, or (sig < 0) is stopped, then continued if sig < -1. */
+static int status_of(int code, int sig)
 {
-    return *(const int *)arg;
-}
-
-static int child_raises(void *arg)
-{
-    int sig = *(const int *)arg;
-    struct sigaction dfl = { .sa_handler = SIG_DFL };
-
-    sigaction(sig, &dfl, NULL);         /* not the test runner's handler */
-    raise(sig);
-    return 3;                           /* survived it */
-}
-
-/* The raw wait status of a child of the test running fn(&v). */
-static int status_of(int (*fn)(void *), int v)
-{
-    int ws = hx_child(fn, &v);
-
-    EXPECT(ws != -1, "test setup: hx_child failed");
-    return ws;
-}
-
-/* A status of a child that has not ended: stopped (or, with cont, stopped
- * then continued). */
-static int unended_status(int cont)
-{
-    int ws = 0, ws2 = 0, got, got2 = 0;
-    pid_t pid;
+    int ws = 0;
+    pid_t got, pid;
 
     fflush(NULL);
-    pid = fork();
-    if (pid == 0) {
-        raise(SIGSTOP);
-        for (;;)                        /* until the SIGKILL below */
-            pause();
+    if ((pid = fork()) == 0) {
+        struct sigaction dfl = { .sa_handler = SIG_DFL };
+        if (sig > 0) {
+            sigaction(sig, &dfl, NULL);     /* (SIGKILL's cannot change) */
+            raise(sig);
+        }
+        if (sig < 0)
+            raise(SIGSTOP);
+        _exit(code);
     }
     EXPECT(pid > 0, "test setup: fork failed");
     while ((got = waitpid(pid, &ws, WUNTRACED)) == -1 && errno == EINTR)
         ;
-    if (cont && kill(pid, SIGCONT) == 0)
-        while ((got2 = waitpid(pid, &ws2, WCONTINUED)) == -1 && errno == EINTR)
+    if (sig < -1 && kill(pid, SIGCONT) == 0)
+        while ((got = waitpid(pid, &ws, WCONTINUED)) == -1 && errno == EINTR)
             ;
-    kill(pid, SIGKILL);
-    reap(pid);
-    EXPECT(got == pid && WIFSTOPPED(ws), "test setup: no stopped status");
-    EXPECT(!cont || (got2 == pid && WIFCONTINUED(ws2)),
-           "test setup: no continued status");
-    return cont ? ws2 : ws;
+    if (sig < 0)
+        kill(pid, SIGKILL);
+    while (sig < 0 && waitpid(pid, NULL, 0) == -1 && errno == EINTR)
+        ;
+    EXPECT(got == pid, "test setup: no wait status");
+    return ws;
+}
+
+/* share_decode(ws, &st) in s, which must return 0 and give the status. */
+static void expect_decoded(struct cx_subject *s, const char *what, int ws,
+                           int exited, int code, int sig)
+{
+    struct share_status st;
+    struct sx_rep r = call(s, what, SX02_DECODE, (uint64_t)(unsigned)ws, 0);
+
+    memcpy(&st, r.data, sizeof st);
+    expect_zero(what, r.ret);
+    expect_status(what, &st, exited, code, sig);
 }
 
 TEST(decode_exit, 1, "§4")
 {
-    static const int codes[] = { 0, 7, 255 };
+    struct cx_subject s;
+    int codes[] = { 0, 1 + (int)(cx_rand() % 254), 255 };
     char what[80];
 
+    cx_start(&s, NULL);
     for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) {
-        struct share_status st = { -1, -1, -1 };
-        int ws = status_of(child_returns, codes[i]);
         snprintf(what, sizeof what, "share_decode(status of a child that "
                  "exited %d)", codes[i]);
-        expect_zero(what, share_decode(ws, &st));
-        expect_status(what, &st, 1, codes[i], 0);
+        expect_decoded(&s, what, status_of(codes[i], 0), 1, codes[i], 0);
     }
+    cx_end(&s);
 }
 
 TEST(decode_signal, 2, "§4")
 {
-    static const int sigs[] = { SIGTERM, SIGKILL, SIGUSR2 };
-    static const char *const name[] = { "SIGTERM", "SIGKILL", "SIGUSR2" };
-    char what[80];
+    static const int more[] = { SIGHUP, SIGINT, SIGALRM, SIGUSR1, SIGPIPE };
+    struct cx_subject s;
+    int sigs[] = { SIGTERM, SIGKILL, SIGUSR2, more[cx_rand() % 5] };
+    char what[96];
 
+    cx_start(&s, NULL);
     for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
-        struct share_status st = { -1, -1, -1 };
-        int ws = status_of(child_raises, sigs[i]);
         snprintf(what, sizeof what, "share_decode(status of a child killed "
-                 "by signal %d, %s)", sigs[i], name[i]);
-        expect_zero(what, share_decode(ws, &st));
-        expect_status(what, &st, 0, 0, sigs[i]);
+                 "by signal %d, SIG%s)", sigs[i], sigabbrev_np(sigs[i]));
+        expect_decoded(&s, what, status_of(0, sigs[i]), 0, 0, sigs[i]);
     }
+    cx_end(&s);
 }
 
 TEST(decode_invalid, 1, "§4")
 {
     static const char *const name[] = { "stopped", "continued" };
+    struct cx_subject s;
+    struct share_status st;
+    char what[80];
 
+    cx_start(&s, NULL);
     for (int cont = 0; cont < 2; cont++) {
-        struct share_status st = { -7, -7, -7 };
-        char what[80];
-        int ws = unended_status(cont);
-        snprintf(what, sizeof what, "share_decode(status of a %s child)",
-                 name[cont]);
-        errno = 0;
-        EXPECT_INT(what, share_decode(ws, &st), -1);
-        EXPECT_ERRNO(what, EINVAL);
+        snprintf(what, sizeof what, "share_decode(status of a %s child)", name[cont]);
+        struct sx_rep r = call(&s, what, SX02_DECODE,
+                               (uint64_t)(unsigned)status_of(0, cont ? -2 : -1), 0);
+        expect_fail(what, r.ret, EINVAL);
+        memcpy(&st, r.data, sizeof st);
         expect_status("*st after share_decode refused (must be unchanged)",
                       &st, -7, -7, -7);
     }
-    EXPECT_FAIL("share_decode(0, NULL)", share_decode(0, NULL), EINVAL);
+    expect_fail("share_decode(0, NULL)",
+                call(&s, "share_decode(0, NULL)", SX02_DECODE, 0, 1).ret, EINVAL);
+    cx_end(&s);
 }
 
 /* Part 4: waiting for a child */
 
-static int child_writes_late(void *arg)
-{
-    nap_us(30000);
-    *(volatile unsigned *)arg = 0xc0ffee;
-    return OK;
-}
-
 TEST(wait_sees_write, 2, "§5")
 {
-    unsigned *p = test_page();
+    struct cx_subject s;
     struct share_status st;
-    pid_t pid = spawn_ok("share_spawn(child that writes after 30 ms)",
-                         child_writes_late, p);
+    unsigned v = (unsigned)cx_rand() | 1, got = 0;
 
-    wait_ok("share_wait(that child)", pid, &st);
+    cx_start(&s, NULL);
+    uint64_t p = test_page(&s);
+    pid_t pid = spawn_ok(&s, "share_spawn(child that writes after 30 ms)",
+                         SX02_LATE, v, 30000, &p, 1);
+    wait_ok(&s, "share_wait(that child)", pid, &st);
     expect_status("how that child ended", &st, 1, OK, 0);
-    EXPECT(*p == 0xc0ffee, "after share_wait returned, the parent read 0x%x "
-           "where the child writes 0xc0ffee before it ends: share_wait must "
-           "return only once the child has ended", *p);
-    expect_no_children("share_wait");
-    munmap(p, hx_page());
-}
-
-/* In the second child: wait (2 s at most) until the first child *arg has
- * ended, then return 298, which the exit status cuts to 298 & 0xff = 42. */
-static int child_after_sibling(void *arg)
-{
-    pid_t first = *(const pid_t *)arg;
-
-    for (int i = 0; i < 2000 && proc_state(first) != 'Z'; i++)
-        nap_us(1000);
-    return 256 + OK;
+    EXPECT(cx_peek(s.pid, p, &got, sizeof got) == 0, "test setup: cannot read the page");
+    EXPECT(got == v, "after share_wait returned, the parent read 0x%x where the "
+           "child writes 0x%x before it ends: share_wait must return only once "
+           "the child has ended", got, v);
+    expect_no_children(&s, "share_wait");
+    cx_end(&s);
 }
 
 TEST(wait_status, 2, "§5")
 {
-    int seven = 7, term = SIGTERM;
+    struct cx_subject s;
     struct share_status st = { -1, -1, -1 };
-    pid_t a = spawn_ok("share_spawn(child returning 7)", child_returns, &seven);
-    pid_t b = spawn_ok("share_spawn(child returning 298)", child_after_sibling,
-                       &a);
+    int first = 1 + (int)(cx_rand() % 200), second = 1 + (int)(cx_rand() % 255);
+    char what[160];
 
-    wait_ok("share_wait(second child)", b, &st);
-    expect_status("share_wait(pid of a child returning 298, while another "
-                  "child has already ended with 7): wait for that pid only",
-                  &st, 1, OK, 0);
-    wait_ok("share_wait(first child)", a, &st);
-    expect_status("share_wait(pid of the child that returned 7)", &st, 1, 7, 0);
-    pid_t c = spawn_ok("share_spawn(child raising SIGTERM)", child_raises,
-                       &term);
-    wait_ok("share_wait(child raising SIGTERM)", c, &st);
+    if (second == first)
+        second = first + 1;
+    cx_start(&s, NULL);
+    pid_t a = spawn_ok(&s, "share_spawn(child returning a code)", SX02_RETURN,
+                       first, 0, NULL, 0);
+    pid_t b = spawn_ok(&s, "share_spawn(child that stops, then returns "
+                       "256 + a code)", SX02_STOP, 256 + second, 0, NULL, 0);
+    EXPECT(cx_await(a, "Z", 5) && cx_await(b, "T", 5), "test setup: the "
+           "children did not end and stop");
+    kill(b, SIGCONT);
+    snprintf(what, sizeof what, "share_wait(pid of a child returning %d, while "
+             "another child has already ended with %d): wait for that pid only",
+             256 + second, first);
+    wait_ok(&s, "share_wait(second child)", b, &st);
+    expect_status(what, &st, 1, second, 0);
+    wait_ok(&s, "share_wait(first child)", a, &st);
+    snprintf(what, sizeof what, "share_wait(pid of the child that returned %d)", first);
+    expect_status(what, &st, 1, first, 0);
+    pid_t c = spawn_ok(&s, "share_spawn(child raising SIGTERM)", SX02_RAISE,
+                       SIGTERM, 0, NULL, 0);
+    wait_ok(&s, "share_wait(child raising SIGTERM)", c, &st);
     expect_status("share_wait(pid of a child killed by SIGTERM)", &st, 0, 0,
                   SIGTERM);
-    expect_no_children("share_wait");
+    expect_no_children(&s, "share_wait");
+    cx_end(&s);
 }
 
 TEST(wait_errors, 1, "§5")
 {
+    struct cx_subject s;
     struct share_status st = { -1, -1, -1 };
-    int v = OK;
 
-    EXPECT_FAIL("share_wait(0, &st)", share_wait(0, &st), EINVAL);
-    EXPECT_FAIL("share_wait(-1, &st)", share_wait(-1, &st), EINVAL);
-    errno = 0;
-    EXPECT_INT("share_wait(getpid(), &st)", share_wait(getpid(), &st), -1);
-    EXPECT_ERRNO("share_wait(getpid(), &st), waitpid's error", ECHILD);
-    EXPECT_FAIL("share_spawn(NULL, NULL)", share_spawn(NULL, NULL), EINVAL);
-    pid_t pid = spawn_ok("share_spawn(child returning 42)", child_returns, &v);
-    errno = 0;
-    int rc = share_wait(pid, NULL), err = errno;
-    wait_ok("share_wait(pid, &st) after share_wait(pid, NULL)", pid, &st);
-    EXPECT_INT("share_wait(pid, NULL)", rc, -1);
-    errno = err;
-    EXPECT_ERRNO("share_wait(pid, NULL)", EINVAL);
+    cx_start(&s, NULL);
+    expect_fail("share_wait(0, &st)", wait_in(&s, "share_wait(0, &st)", 0, &st), EINVAL);
+    expect_fail("share_wait(-1, &st)", wait_in(&s, "share_wait(-1, &st)", -1, &st),
+                EINVAL);
+    expect_fail("share_wait(getpid(), &st), waitpid's error",
+                wait_in(&s, "share_wait(getpid(), &st)", s.pid, &st), ECHILD);
+    expect_fail("share_wait(getppid(), &st), waitpid's error",
+                wait_in(&s, "share_wait(getppid(), &st)", getpid(), &st), ECHILD);
+    expect_fail("share_spawn(NULL, NULL)", call(&s, "share_spawn(NULL, NULL)",
+                                                SX02_SPAWN, 0, 0, 0, 1).ret, EINVAL);
+    expect_no_children(&s, "share_spawn(NULL, NULL)");
+    pid_t pid = spawn_ok(&s, "share_spawn(child returning 42)", SX02_RETURN, OK, 0,
+                         NULL, 0);
+    EXPECT(cx_await(pid, "Z", 5), "test setup: the child did not end");
+    expect_fail("share_wait(pid, NULL)", wait_in(&s, "share_wait(pid, NULL)", pid, NULL),
+                EINVAL);
+    EXPECT(cx_state(pid) == 'Z', "share_wait(pid, NULL) reaped the child: it "
+           "must wait for nothing when st is NULL");
+    wait_ok(&s, "share_wait(pid, &st) after share_wait(pid, NULL)", pid, &st);
     expect_status("share_wait(pid, &st)", &st, 1, OK, 0);
-    errno = 0;
-    EXPECT_INT("share_wait(pid) a second time", share_wait(pid, &st), -1);
-    EXPECT_ERRNO("share_wait(pid) a second time, waitpid's error", ECHILD);
-    expect_no_children("share_wait");
+    expect_fail("share_wait(pid) a second time, waitpid's error",
+                wait_in(&s, "share_wait(pid) a second time", pid, &st), ECHILD);
+    expect_no_children(&s, "share_wait");
+    cx_end(&s);
 }
 
-static atomic_int *handled;             /* set by the parent's handler */
-
-static void on_usr1(int sig)
-{
-    (void)sig;
-    atomic_store(handled, 1);
-}
-
-/* Whether process pid sleeps in waitpid: its wchan is "do_wait". */
+/* Whether pid sleeps in waitpid (its wchan is "do_wait"). */
 static int in_waitpid(pid_t pid)
 {
     char buf[64];
 
-    return proc_read(pid, "wchan", buf, sizeof buf) == 0 &&
-           strcmp(buf, "do_wait") == 0;
+    return cx_proc(pid, "wchan", buf, sizeof buf) == 0 && strcmp(buf, "do_wait") == 0;
 }
 
-/* In the child: once the parent sleeps in waitpid (or after 2 s), send it
- * SIGUSR1; then stay alive until its handler has run, so that the waitpid
- * call it interrupted cannot simply return this child's status. */
-static int child_interrupts(void *arg)
+/* Whether signal sig is pending for pid (SigPnd or ShdPnd). */
+static int pending(pid_t pid, int sig)
 {
-    pid_t parent = getppid();
+    char buf[2048], *p;
+    int n = 0;
 
-    (void)arg;
-    for (int i = 0; i < 2000 && !in_waitpid(parent); i++)
-        nap_us(1000);
-    if (kill(parent, SIGUSR1) == -1)
-        return 3;
-    for (int i = 0; i < 2000 && !atomic_load(handled); i++)
-        nap_us(1000);
-    return atomic_load(handled) ? OK : 4;
+    if (cx_proc(pid, "status", buf, sizeof buf) == -1)
+        return 0;
+    for (p = buf; (p = strstr(p, "Pnd:\t")) != NULL; p += 5)
+        n += (strtoull(p + 5, NULL, 16) >> (sig - 1)) & 1;
+    return n > 0;
 }
 
 TEST(wait_eintr, 3, "§5")
 {
-    struct sigaction sa = { .sa_handler = on_usr1 }, old;
+    struct cx_subject s;
     struct share_status st = { -1, -1, -1 };
-    int rc = -1, err;
+    struct sx_req q = { .op = SX02_WAIT, .a = { 0, 0, 1, 0 } };
+    struct sx_rep r;
+    int i;
 
-    handled = test_page();
-    sigemptyset(&sa.sa_mask);
-    sa.sa_flags = 0;                    /* no SA_RESTART: waitpid gets EINTR */
-    EXPECT(sigaction(SIGUSR1, &sa, &old) == 0, "test setup: sigaction");
-    pid_t pid = share_spawn(child_interrupts, NULL);
-    err = errno;
-    if (pid > 0) {
-        rc = share_wait(pid, &st);
-        err = errno;
-        if (rc == -1)
-            reap(pid);
-    }
-    sigaction(SIGUSR1, &old, NULL);
-    EXPECT(pid > 0, "share_spawn: expected a pid, got %d (errno %s)",
-           (int)pid, hx_errname(err));
-    EXPECT(rc == 0, "share_wait(pid, &st) while a signal handler installed "
-           "without SA_RESTART ran: expected 0, got %d with errno %s (call "
-           "waitpid again when it fails with EINTR)", rc, hx_errname(err));
-    EXPECT_INT("whether the parent's SIGUSR1 handler ran (test setup)",
-               atomic_load(handled), 1);
+    cx_start(&s, NULL);
+    pid_t pid = spawn_ok(&s, "share_spawn(child that stops, then returns 42)",
+                         SX02_STOP, OK, 0, NULL, 0);
+    EXPECT(cx_await(pid, "T", 5), "test setup: the child did not stop");
+    q.a[0] = (uint64_t)pid;
+    cx_send(&s, "share_wait(pid, &st) with a SIGUSR1 handler", &q);
+    for (i = 0; i < 4000 && !in_waitpid(s.pid) && !cx_replied(&s); i++)
+        usleep(500);
+    EXPECT(!cx_replied(&s), "share_wait(pid, &st) returned while the child was "
+           "still stopped: it must wait until the child ends");
+    EXPECT(i < 4000, "share_wait(pid, &st) never slept in waitpid");
+    EXPECT(kill(s.pid, SIGUSR1) == 0, "test setup: cannot signal the subject");
+    for (i = 0; i < 4000 && pending(s.pid, SIGUSR1); i++)
+        usleep(500);
+    for (i = 0; i < 4000 && !cx_replied(&s) && !in_waitpid(s.pid); i++)
+        usleep(500);
+    kill(pid, SIGCONT);
+    cx_reply(&s, &r);
+    memcpy(&st, r.data, sizeof st);
+    EXPECT(r.ret == 0, "share_wait(pid, &st) while a signal handler installed "
+           "without SA_RESTART ran: expected 0, got %lld with errno %s (call "
+           "waitpid again when it fails with EINTR)", (long long)r.ret,
+           hx_errname(r.err));
     expect_status("share_wait after the interruption", &st, 1, OK, 0);
-    munmap((void *)handled, hx_page());
+    cx_end(&s);
 }
 
 /* Part 5: counting together
  *
- * count_atomic also counts with one child paused in the middle of its first
+ * count_atomic also counts with one child held in the middle of its first
  * increment, so that the race happens on every run, on any machine. The
- * counter's page is made read-only before share_count, so each child's
- * first write to it faults (SIGSEGV). The handler below, inherited through
- * fork, makes the page writable in that child and returns, which retries
- * the write. The child that takes the first fault waits in the handler
- * until the others have moved the counter. No child writes before its own
- * fault, so that child had loaded the start value: an increment made of a
- * load and a store writes back start + 1, erasing the others' work, while
- * atomic_fetch_add is one instruction that has not happened yet, and adds
- * to the current value when it is retried. */
+ * counter's page is read-only when share_count starts, so each child's
+ * first write to it faults; the checker traces the children (cx_call_held)
+ * and keeps the first that faults inside its write until the others have
+ * moved the counter. That child had loaded the old value: an increment
+ * made of a load and a store then writes back old + 1, erasing the others'
+ * work, while atomic_fetch_add is one instruction that has not happened
+ * yet, and adds to the current value when it is retried. The subject's
+ * SIGSEGV handler makes the page writable in each child. */
 
-struct pause_log {
-    atomic_int faults;                  /* write faults taken by children */
-    atomic_int paused;                  /* 1 once the first child paused */
-    atomic_int moved;                   /* 1 if others counted meanwhile */
+struct moved {
+    struct cx_subject *s;               /* whose counter */
+    uintptr_t c;                        /* its address */
+    long start;                         /* its value before */
 };
 
-static struct {
-    char *page;                         /* the counter's page */
-    size_t size;                        /* its size */
-    long start;                         /* the counter's value before */
-    pid_t parent;                       /* the test process: never paused */
-    struct pause_log *log;              /* shared with the children */
-} pz;
-
-static void pause_on_write(int sig, siginfo_t *si, void *ctx)
+static int counter_moved(void *arg)
 {
-    int saved = errno;
-    atomic_long *counter = (atomic_long *)pz.page;
-    char *addr = si->si_addr;
+    const struct moved *m = arg;
 
-    (void)ctx;
-    if (addr < pz.page || addr >= pz.page + pz.size) {
-        struct sigaction dfl = { .sa_handler = SIG_DFL };
-        sigaction(sig, &dfl, NULL);     /* a real crash: let it happen */
-        return;
-    }
-    mprotect(pz.page, pz.size, PROT_READ | PROT_WRITE);
-    if (getpid() != pz.parent && atomic_fetch_add(&pz.log->faults, 1) == 0) {
-        atomic_store(&pz.log->paused, 1);
-        for (int i = 0; i < 2000 && atomic_load(counter) == pz.start; i++)
-            nap_us(1000);
-        atomic_store(&pz.log->moved, atomic_load(counter) != pz.start);
-    }
-    errno = saved;
-}
-
-/* share_count(c, nchild, iters) with the first child paused as above. */
-static int count_paused(atomic_long *c, int nchild, long iters,
-                        struct pause_log *log)
-{
-    struct sigaction sa = { .sa_sigaction = pause_on_write }, old;
-    int rc, err;
-
-    pz.page = (char *)c;
-    pz.size = hx_page();
-    pz.start = atomic_load(c);
-    pz.parent = getpid();
-    pz.log = log;
-    sigemptyset(&sa.sa_mask);
-    sa.sa_flags = SA_SIGINFO;
-    EXPECT(sigaction(SIGSEGV, &sa, &old) == 0, "test setup: sigaction");
-    if (mprotect(c, pz.size, PROT_READ) == -1) {
-        sigaction(SIGSEGV, &old, NULL);
-        EXPECT(0, "test setup: mprotect failed");
-    }
-    rc = share_count(c, nchild, iters);
-    err = errno;
-    sigaction(SIGSEGV, &old, NULL);
-    mprotect(c, pz.size, PROT_READ | PROT_WRITE);
-    errno = err;
-    return rc;
+    return peek_long(m->s, m->c) != m->start;
 }
 
 TEST(count_atomic, 4, "§6")
 {
-    long iters = hx_iters(100000);
-    atomic_long *c = test_page();
-    struct pause_log *log = test_page();
+    struct cx_subject s;
+    long iters = hx_iters(100000), start = 1000 + (long)(cx_rand() % 1000);
+    int n = 3 + (int)(cx_rand() % 3);
+    char what[96];
 
-    atomic_init(c, 1000);
-    expect_zero("share_count(c, 4, 100000)", share_count(c, 4, iters));
-    EXPECT_INT("*c after share_count(c, 4, 100000) from 1000", atomic_load(c),
-               1000 + 4 * iters);
-    expect_no_children("share_count");
-    atomic_store(c, 1000);
-    expect_zero("share_count(c, 4, 100000) with a child paused",
-                count_paused(c, 4, iters, log));
-    EXPECT(atomic_load(&log->paused), "no child was paused: share_count "
-           "(the parent) must not write to *counter");
-    EXPECT(atomic_load(&log->moved), "a child paused in its first increment"
-           " for 2 s, and no other child added anything meanwhile: start "
-           "all the children before you wait for any");
-    EXPECT_INT("*c after share_count(c, 4, 100000) from 1000, with one child "
-               "paused in the middle of its first increment (is each "
-               "increment one atomic_fetch_add?)", atomic_load(c),
-               1000 + 4 * iters);
-    expect_no_children("share_count");
-    munmap(c, hx_page());
-    munmap(log, hx_page());
+    cx_start_alone(&s);
+    uintptr_t c = test_page(&s);
+    poke_long(&s, c, start);
+    snprintf(what, sizeof what, "share_count(c, %d, %ld)", n, iters);
+    expect_zero(what, call(&s, what, SX02_COUNT, c, (uint64_t)n, (uint64_t)iters, 0).ret);
+    EXPECT_INT("*c after share_count from its start value", peek_long(&s, c),
+               start + n * iters);
+    expect_no_children(&s, "share_count");
+    poke_long(&s, c, start);
+    struct moved m = { &s, c, start };
+    struct cx_hold h = { .lo = c, .hi = c + cx_page(), .secs = 2,
+                         .until = counter_moved, .ctx = &m };
+    struct sx_req q = { .op = SX02_COUNT, .a = { c, (uint64_t)n, (uint64_t)iters, 2 } };
+    struct sx_rep r;
+    snprintf(what, sizeof what, "share_count(c, %d, %ld) with a child held", n, iters);
+    cx_call_held(&s, what, &q, &r, &h);
+    EXPECT(r.ret != -2, "test setup: the page could not be made read-only");
+    errno = r.err;
+    expect_zero(what, r.ret);
+    EXPECT(h.parent_faults == 0, "share_count wrote to *counter in the calling "
+           "process: only the children may");
+    EXPECT(h.held != 0, "no child wrote to *counter (each must add iters to it)");
+    EXPECT(h.released, "a child was held in its first increment for 2 s, and no "
+           "other child added anything meanwhile: start all the children "
+           "before you wait for any");
+    EXPECT_INT("*c after share_count, with one child held in the middle of its "
+               "first increment (is each increment one atomic_fetch_add?)",
+               peek_long(&s, c), start + n * iters);
+    expect_no_children(&s, "share_count");
+    cx_end(&s);
 }
 
 TEST(count_racy, 1, "§6")
 {
-    long iters = hx_iters(100000), got;
-    volatile long *c = test_page();
+    struct cx_subject s;
+    long iters = hx_iters(100000), start = (long)(cx_rand() % 1000), got;
+    char what[96];
 
-    *c = 1000;
-    expect_zero("share_count_racy(c, 1, 100000)",
-                share_count_racy(c, 1, iters));
-    EXPECT_INT("*c after share_count_racy(c, 1, 100000) from 1000 (one child"
-               " has no one to race with)", *c, 1000 + iters);
-    *c = 0;
-    expect_zero("share_count_racy(c, 4, 100000)",
-                share_count_racy(c, 4, iters));
-    got = *c;
+    cx_start(&s, NULL);
+    uintptr_t c = test_page(&s);
+    poke_long(&s, c, start);
+    snprintf(what, sizeof what, "share_count_racy(c, 1, %ld)", iters);
+    expect_zero(what, call(&s, what, SX02_COUNT, c, 1, (uint64_t)iters, 1).ret);
+    EXPECT_INT("*c after share_count_racy(c, 1, ...) from its start value (one "
+               "child has no one to race with)", peek_long(&s, c), start + iters);
+    poke_long(&s, c, 0);
+    snprintf(what, sizeof what, "share_count_racy(c, 4, %ld)", iters);
+    expect_zero(what, call(&s, what, SX02_COUNT, c, 4, (uint64_t)iters, 1).ret);
+    got = peek_long(&s, c);
     EXPECT(got >= 2 && got <= 4 * iters, "*c after share_count_racy(c, 4, "
            "%ld) from 0: expected from 2 to %ld, got %ld", iters, 4 * iters,
            got);
-    expect_no_children("share_count_racy");
-    munmap((void *)c, hx_page());
+    expect_no_children(&s, "share_count_racy");
+    cx_end(&s);
 }
 
 TEST(count_reaps, 2, "§6")
 {
-    atomic_long *c = test_page();
-    siginfo_t si;
-    int ws = 0;
+    struct cx_subject s;
+    pid_t kids[4];
 
-    atomic_init(c, 0);
-    fflush(NULL);
-    pid_t mine = fork();                /* the caller's own child */
-    if (mine == 0)
-        _exit(OK);
-    EXPECT(mine > 0, "test setup: fork failed");
-    while (waitid(P_PID, (id_t)mine, &si, WEXITED | WNOWAIT) == -1 &&
-           errno == EINTR)
-        ;                               /* a zombie now, not reaped */
-    int rc = share_count(c, 2, 1000), err = errno;
-    pid_t got = waitpid(mine, &ws, WNOHANG);
-    int left = leftover_children();
-    EXPECT(got == mine && WIFEXITED(ws) && WEXITSTATUS(ws) == OK, "the "
-           "caller's own child, ended before share_count(c, 2, 1000), was "
-           "gone afterwards: wait for the pids you started only (waitpid(pid),"
-           " never wait() or waitpid(-1))");
-    EXPECT(rc == 0, "share_count(c, 2, 1000): expected 0, got %d (errno %s)",
-           rc, hx_errname(err));
+    cx_start(&s, NULL);
+    uintptr_t c = test_page(&s);
+    pid_t mine = (pid_t)call(&s, "fork()", SX_FORK, 0).ret;
+    EXPECT(mine > 0 && cx_parent(mine) == s.pid, "test setup: fork failed");
+    kill(mine, SIGKILL);
+    EXPECT(cx_await(mine, "Z", 5), "test setup: the caller's child did not end");
+    long rc = call(&s, "share_count(c, 2, 1000)", SX02_COUNT, c, 2, 1000, 0).ret;
+    int err = errno;
+    EXPECT(cx_state(mine) == 'Z' && cx_parent(mine) == s.pid, "the caller's own "
+           "child, ended before share_count(c, 2, 1000), was gone afterwards: "
+           "wait for the pids you started only (waitpid(pid), never wait() or "
+           "waitpid(-1))");
+    errno = err;
+    expect_zero("share_count(c, 2, 1000)", rc);
+    int left = cx_children(s.pid, kids, 4) - 1;
     EXPECT(left == 0, "after share_count(c, 2, 1000): expected no child of "
            "it left (zombie or running), found %d", left);
-    munmap(c, hx_page());
+    call(&s, "reaping the caller's child", SX_FORK, (uint64_t)mine);
+    cx_end(&s);
 }
 
 TEST(count_child_dies, 2, "§6")
 {
-    atomic_long *c = test_page();
+    struct cx_subject s;
+    struct cx_map m;
+    int n = 2 + (int)(cx_rand() % 3);
+    char what[160];
 
-    atomic_init(c, 0);
-    EXPECT(mprotect(c, hx_page(), PROT_READ) == 0, "test setup: mprotect");
-    errno = 0;
-    int rc = share_count(c, 3, 1000), err = errno;
-    int left = leftover_children();
-    mprotect(c, hx_page(), PROT_READ | PROT_WRITE);
-    EXPECT_INT("share_count(c, 3, 1000) with *c read-only (every child is "
-               "killed by SIGSEGV at its first increment)", rc, -1);
+    cx_start(&s, NULL);
+    uintptr_t c = test_page(&s);
+    EXPECT(call(&s, "making the page read-only", SX02_PROTECT, c, 1).ret == 0 &&
+           cx_mapping(s.pid, c, &m) == 1 && m.perms[1] == '-',
+           "test setup: the page could not be made read-only");
+    snprintf(what, sizeof what, "share_count(c, %d, 1000) with *c read-only (every "
+             "child is killed by SIGSEGV at its first increment)", n);
+    long rc = call(&s, what, SX02_COUNT, c, (uint64_t)n, 1000, 0).ret;
+    int err = errno;
+    pid_t kids[1];
+    int left = cx_children(s.pid, kids, 1);
+    call(&s, "making the page writable", SX02_PROTECT, c, 0);
     errno = err;
-    EXPECT_ERRNO("share_count with every child killed", ECANCELED);
+    expect_fail(what, rc, ECANCELED);
     EXPECT(left == 0, "after share_count with every child killed: expected "
            "no child left (zombie or running), found %d", left);
-    munmap(c, hx_page());
+    cx_end(&s);
 }
 
 TEST(count_errors, 1, "§6")
 {
-    atomic_long *c = test_page();
-    volatile long *r = (volatile long *)((char *)c + 64);
+    struct cx_subject s;
+    long v = 1 + (long)(cx_rand() % 1000);
 
-    atomic_init(c, 5);
-    *r = 5;
-    EXPECT_FAIL("share_count(NULL, 1, 1)", share_count(NULL, 1, 1), EINVAL);
-    EXPECT_FAIL("share_count(c, 0, 1)", share_count(c, 0, 1), EINVAL);
-    EXPECT_FAIL("share_count(c, -1, 1)", share_count(c, -1, 1), EINVAL);
-    EXPECT_FAIL("share_count(c, SHARE_MAX_CHILDREN + 1, 1)",
-                share_count(c, SHARE_MAX_CHILDREN + 1, 1), EINVAL);
-    EXPECT_FAIL("share_count(c, 1, -1)", share_count(c, 1, -1), EINVAL);
-    EXPECT_FAIL("share_count_racy(NULL, 1, 1)",
-                share_count_racy(NULL, 1, 1), EINVAL);
-    EXPECT_FAIL("share_count_racy(r, 0, 1)", share_count_racy(r, 0, 1), EINVAL);
-    EXPECT_FAIL("share_count_racy(r, 1, -1)",
-                share_count_racy(r, 1, -1), EINVAL);
-    expect_zero("share_count(c, 2, 0)", share_count(c, 2, 0));
-    EXPECT_INT("*c after the calls above (none may change it)", atomic_load(c), 5);
-    EXPECT_INT("*r after the calls above (none may change it)", *r, 5);
-    expect_no_children("share_count(c, 2, 0)");
-    munmap(c, hx_page());
+    cx_start(&s, NULL);
+    uintptr_t c = test_page(&s), r = c + 64;
+    poke_long(&s, c, v);
+    poke_long(&s, r, v);
+    static const struct { const char *what; uint64_t c, n, iters, racy; } bad[] = {
+        { "share_count(NULL, 1, 1)", 0, 1, 1, 0 },
+        { "share_count(c, 0, 1)", 1, 0, 1, 0 },
+        { "share_count(c, -1, 1)", 1, (uint64_t)-1, 1, 0 },
+        { "share_count(c, SHARE_MAX_CHILDREN + 1, 1)", 1, SHARE_MAX_CHILDREN + 1, 1, 0 },
+        { "share_count(c, 1, -1)", 1, 1, (uint64_t)-1, 0 },
+        { "share_count_racy(NULL, 1, 1)", 0, 1, 1, 1 },
+        { "share_count_racy(r, 0, 1)", 2, 0, 1, 1 },
+        { "share_count_racy(r, 1, -1)", 2, 1, (uint64_t)-1, 1 },
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        uint64_t where = bad[i].c == 0 ? 0 : bad[i].c == 1 ? c : r;
+        expect_fail(bad[i].what, call(&s, bad[i].what, SX02_COUNT, where, bad[i].n,
+                                      bad[i].iters, bad[i].racy).ret, EINVAL);
+    }
+    expect_zero("share_count(c, 2, 0)", call(&s, "share_count(c, 2, 0)", SX02_COUNT,
+                                             c, 2, 0, 0).ret);
+    EXPECT_INT("*c after the calls above (none may change it)", peek_long(&s, c), v);
+    EXPECT_INT("*r after the calls above (none may change it)", peek_long(&s, r), v);
+    expect_no_children(&s, "share_count(c, 2, 0)");
+    cx_end(&s);
 }
 
 /* Part 6: the race program */
 
 #define RACE_OUT 512                    /* bytes of output kept per stream */
 
-/* Run ./race with arguments a1 and a2 (a2 may be NULL: one argument);
- * keep its stdout and stderr in out and err, and in *left the number of
- * children it left behind. Meanwhile this process is a child subreaper: a
- * child that ./race did not wait for becomes ours when ./race ends.
- * Returns the raw wait status, or -1. */
-static int run_race(const char *a1, const char *a2, char *out, char *err,
-                    int *left)
+/* Run ./race a1 a2 (a2 may be NULL) into out and err; *left: the processes
+ * it left behind (we are a child subreaper meanwhile, so they become ours:
+ * they are counted, then killed and reaped). Returns its wait status, or
+ * -1 if it had to be killed. */
+static int run_race(const char *a1, const char *a2, char *out, char *err, int *left)
 {
     char *argv[] = { "./race", (char *)a1, (char *)a2, NULL };
-    struct hx_proc p;
-    int ws = -1;
+    struct cx_subject s;
+    pid_t kids[64];
 
-    out[0] = err[0] = '\0';
-    *left = 0;
-    if (prctl(PR_SET_CHILD_SUBREAPER, 1) == 0 && hx_spawn(argv, &p) == 0) {
-        ws = hx_finish(&p, 1, out, RACE_OUT, err, RACE_OUT);
-        *left = leftover_children();
+    EXPECT(prctl(PR_SET_CHILD_SUBREAPER, 1) == 0, "test setup: prctl");
+    cx_start(&s, argv);
+    int ws = cx_wait(&s, 20);
+    cx_output(&s, 0, out, RACE_OUT);
+    cx_output(&s, 1, err, RACE_OUT);
+    *left = cx_children(getpid(), kids, 64);
+    for (int i = 0; i < *left && i < 64; i++) {
+        kill(kids[i], SIGKILL);
+        while (waitpid(kids[i], NULL, 0) == -1 && errno == EINTR)
+            ;
     }
     prctl(PR_SET_CHILD_SUBREAPER, 0);
     return ws;
@@ -813,12 +742,12 @@ static int run_race(const char *a1, const char *a2, char *out, char *err,
 /* ./race a1 a2 must exit 0, print want and nothing on stderr. */
 static void expect_race(const char *a1, const char *a2, const char *want)
 {
-    char out[RACE_OUT], err[RACE_OUT], what[64];
+    char out[RACE_OUT], err[RACE_OUT], what[64], how[96];
     int left, ws = run_race(a1, a2, out, err, &left);
 
     snprintf(what, sizeof what, "./race %s %s", a1, a2);
-    EXPECT(ws != -1 && WIFEXITED(ws), "%s did not exit normally (wait status "
-           "0x%x)", what, ws);
+    EXPECT(ws != -1 && WIFEXITED(ws), "%s did not exit normally (%s)", what,
+           ws == -1 ? "still running after 20 s" : cx_describe(ws, how, sizeof how));
     EXPECT(WEXITSTATUS(ws) == 0, "%s: expected exit status 0, got %d; it "
            "said: %s", what, WEXITSTATUS(ws), err);
     EXPECT(strcmp(out, want) == 0, "%s: expected the output\n%sgot\n%s", what,
@@ -845,8 +774,13 @@ static void expect_usage(const char *a1, const char *a2)
 
 TEST(race_output, 3, "§7")
 {
-    expect_race("1", "100000", "racy:   100000 of 100000 (0 lost)\n"
-                               "atomic: 100000 of 100000 (0 lost)\n");
+    long iters = hx_iters(50000 + (long)(cx_rand() % 100000));
+    char n[24], want[160];
+
+    snprintf(n, sizeof n, "%ld", iters);
+    snprintf(want, sizeof want, "racy:   %ld of %ld (0 lost)\n"
+             "atomic: %ld of %ld (0 lost)\n", iters, iters, iters, iters);
+    expect_race("1", n, want);
     expect_race("3", "0", "racy:   0 of 0 (0 lost)\n"
                           "atomic: 0 of 0 (0 lost)\n");
     expect_usage("0", "5");

@@ -1,0 +1,72 @@
+/* look.c - checks a suite makes of a subject from outside, with their
+ * failure messages (cx.h: cx_expect_*).
+ *
+ * Runs only in the checker, never beside submitted code.
+ */
+#define _GNU_SOURCE
+#include "cx.h"
+#include "hx.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void cx_expect_bytes(struct cx_subject *s, const char *what, uintptr_t p,
+                     size_t len, unsigned char c)
+{
+    unsigned char *buf = malloc(len);
+
+    EXPECT(buf != NULL, "test setup: out of memory");
+    EXPECT(cx_peek(s->pid, p, buf, len) == 0, "%s: the memory cannot be read "
+           "(is it mapped, and readable?)", what);
+    for (size_t i = 0; i < len; i++)
+        EXPECT(buf[i] == c, "%s: expected byte %zu to be 0x%02x, got 0x%02x",
+               what, i, c, buf[i]);
+    free(buf);
+}
+
+void cx_expect_mapped(struct cx_subject *s, const char *what, uintptr_t p,
+                      size_t len)
+{
+    struct cx_map m;
+
+    EXPECT(p % cx_page() == 0, "%s: expected a page-aligned address, got %p",
+           what, (void *)p);
+    EXPECT(cx_mapping(s->pid, p, &m) == 1, "%s: %p is not mapped in the "
+           "process (/proc/PID/maps)", what, (void *)p);
+    EXPECT(m.end - p >= len, "%s: expected %zu bytes mapped at %p, got %zu",
+           what, len, (void *)p, (size_t)(m.end - p));
+    EXPECT(m.perms[0] == 'r' && m.perms[1] == 'w', "%s: expected a readable, "
+           "writable mapping, got %s", what, m.perms);
+}
+
+void cx_expect_shared(struct cx_subject *s, const char *what, uintptr_t p)
+{
+    size_t pg = cx_page();
+    unsigned char *pat = malloc(pg), *got = malloc(pg);
+    struct sx_req q = { .op = SX_FORK };
+    struct sx_rep r;
+    struct cx_map m;
+
+    EXPECT(pat && got, "test setup: out of memory");
+    cx_call(s, "fork()", &q, &r);
+    pid_t child = (pid_t)r.ret;
+    EXPECT(child > 0 && child != s->pid && cx_parent(child) == s->pid,
+           "%s: fork() in the code under test gave no child", what);
+    cx_freeze(s->pid, 1);
+    cx_freeze(child, 1);
+    for (size_t i = 0; i < pg; i++)
+        pat[i] = (unsigned char)(cx_rand() | 1);
+    EXPECT(cx_poke(child, p, pat, pg) == 0, "%s: the child cannot write the "
+           "page (is the mapping writable?)", what);
+    EXPECT(cx_peek(s->pid, p, got, pg) == 0, "%s: the page cannot be read", what);
+    EXPECT(memcmp(pat, got, pg) == 0, "%s: the parent did not see the child's "
+           "write: expected 0x%02x, got 0x%02x (is the mapping MAP_SHARED?)",
+           what, pat[0], got[0]);
+    EXPECT(cx_mapping(s->pid, p, &m) == 1 && m.perms[3] == 's', "%s: expected "
+           "a shared mapping (rw-s in /proc/PID/maps), got %s", what, m.perms);
+    cx_freeze(s->pid, 0);
+    q.a[0] = (uint64_t)child;
+    cx_call(s, "ending the forked child", &q, &r);
+    free(pat);
+    free(got);
+}

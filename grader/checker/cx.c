@@ -158,9 +158,9 @@ static int cx_map(pid_t pid)
     return 0;
 }
 
-/* Start argv (NULL: the subject program) into *s. Returns 0, or -1 with
- * errno set. */
-static int cx_spawn(struct cx_subject *s, char *const argv[])
+/* Start argv (NULL: the subject program) into *s, under Valgrind if the
+ * pass asks and not bare. Returns 0, or -1 with errno set. */
+static int cx_spawn(struct cx_subject *s, char *const argv[], int bare)
 {
     const char *subj = getenv("HX_SUBJECT");
     char *def[] = { (char *)(subj ? subj : "./subject"), NULL };
@@ -174,7 +174,7 @@ static int cx_spawn(struct cx_subject *s, char *const argv[])
     s->err = memfd_create("subject-err", MFD_CLOEXEC);
     if (s->out == -1 || s->err == -1 ||
         socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == -1 ||
-        (getenv("HX_VALGRIND") && pipe2(vg, O_CLOEXEC) == -1) ||
+        (!bare && getenv("HX_VALGRIND") && pipe2(vg, O_CLOEXEC) == -1) ||
         pipe2(up, O_CLOEXEC) == -1 || pipe2(down, O_CLOEXEC) == -1)
         return -1;
     fflush(NULL);
@@ -233,7 +233,7 @@ static int cx_ping(struct cx_subject *s)
 
 void hx_before(void)
 {
-    pooled = getenv("HX_VALGRIND") && cx_spawn(&pool, NULL) == 0 &&
+    pooled = getenv("HX_VALGRIND") && cx_spawn(&pool, NULL, 0) == 0 &&
              cx_ping(&pool) == 0;
 }
 
@@ -243,7 +243,8 @@ void hx_after(void)
         cx_end(&pool);
 }
 
-void cx_start(struct cx_subject *s, char *const argv[])
+/* cx_start, bare: never under Valgrind. */
+static void cx_begin(struct cx_subject *s, char *const argv[], int bare)
 {
     /* (SIGCONT: a test that failed may have left it stopped.) */
     if (argv == NULL && pooled && kill(pool.pid, SIGCONT) == 0 && cx_ping(&pool) == 0) {
@@ -251,7 +252,7 @@ void cx_start(struct cx_subject *s, char *const argv[])
         s->borrowed = 1;
         return;
     }
-    EXPECT(cx_spawn(s, argv) == 0, "test setup: cannot start the subject: %s",
+    EXPECT(cx_spawn(s, argv, bare) == 0, "test setup: cannot start the subject: %s",
            strerror(errno));
     if (argv == NULL) {                 /* serving: and settled (Valgrind's own */
         struct sx_req q = { .op = SX_PING };    /* descriptors are open) */
@@ -260,12 +261,26 @@ void cx_start(struct cx_subject *s, char *const argv[])
     }
 }
 
+void cx_start(struct cx_subject *s, char *const argv[])
+{
+    cx_begin(s, argv, 0);
+}
+
 void cx_start_alone(struct cx_subject *s)
 {
     int was = pooled;
 
     pooled = 0;                         /* (each test runs in a fork) */
-    cx_start(s, NULL);
+    cx_begin(s, NULL, 0);
+    pooled = was;
+}
+
+void cx_start_bare(struct cx_subject *s)
+{
+    int was = pooled;
+
+    pooled = 0;
+    cx_begin(s, NULL, 1);
     pooled = was;
 }
 

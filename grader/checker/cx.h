@@ -47,8 +47,9 @@ struct cx_subject {
 void cx_start(struct cx_subject *s, char *const argv[]);
 
 /* cx_start(s, NULL), but never the Valgrind pass's shared subject: for a
- * test that traces its subject. */
+ * test that traces its subject. cx_start_bare: nor under Valgrind. */
 void cx_start_alone(struct cx_subject *s);
+void cx_start_bare(struct cx_subject *s);
 
 /* Send q and wait for the reply into r. what names the call for messages
  * ("zmap_alloc(4096)"). Fails the test, saying how the subject ended, if
@@ -157,6 +158,18 @@ void cx_expect_bytes(struct cx_subject *s, const char *what, uintptr_t p,
 void cx_expect_mapped(struct cx_subject *s, const char *what, uintptr_t p,
                       size_t len);
 void cx_expect_shared(struct cx_subject *s, const char *what, uintptr_t p);
+
+/* The memory pid holds from malloc (glibc's main heap up to its top chunk,
+ * read once from outside) plus its private anonymous mappings, in bytes;
+ * -1 if it cannot tell. Only its growth over a loop means anything. */
+long cx_heap(pid_t pid);
+
+/* The Valgrind pass's leak check from outside, for code that behaves
+ * differently under Valgrind: in a fresh subject not under Valgrind, call
+ * step a few times, then 64 to 127 more (from the seed); fail if the
+ * subject's memory (cx_heap) grew by 8 bytes a call or more. */
+void cx_expect_steady(const char *what, void (*step)(struct cx_subject *, void *),
+                      void *ctx);
 
 /* The run's pseudo-random numbers, from HX_SEED and the test's name: the
  * same seed gives every test the same inputs. */

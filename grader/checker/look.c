@@ -7,6 +7,7 @@
 #include "cx.h"
 #include "hx.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -69,4 +70,77 @@ void cx_expect_shared(struct cx_subject *s, const char *what, uintptr_t p)
     cx_call(s, "ending the forked child", &q, &r);
     free(pat);
     free(got);
+}
+
+/* Where the top chunk of glibc's main heap starts in the copy of the heap
+ * at buf (size bytes): the chunks from the start up to it are in use or
+ * cached. Each size read is bounds-checked: the subject wrote them. */
+static size_t look_top(const unsigned char *buf, size_t size)
+{
+    size_t off = 0, last = 0;
+    uint64_t sz;
+
+    while (off + 16 <= size) {
+        memcpy(&sz, buf + off + 8, sizeof sz);
+        sz &= ~(uint64_t)7;
+        if (sz < 16 || sz > size - off)
+            break;
+        last = off;
+        off += sz;
+    }
+    return last;
+}
+
+long cx_heap(pid_t pid)
+{
+    char path[64], line[512], perms[5], name[64];
+    unsigned long lo, hi, heap_lo = 0, heap_hi = 0;
+    long anon = 0, top = 0;
+
+    snprintf(path, sizeof path, "/proc/%d/maps", (int)pid);
+    FILE *f = fopen(path, "re");
+    if (f == NULL)
+        return -1;
+    while (fgets(line, sizeof line, f) != NULL) {
+        name[0] = '\0';
+        if (sscanf(line, "%lx-%lx %4s %*s %*s %*s %63s", &lo, &hi, perms, name) < 3)
+            continue;
+        if (strcmp(name, "[heap]") == 0)
+            heap_lo = lo, heap_hi = hi;
+        else if (name[0] == '\0' && strcmp(perms, "rw-p") == 0)
+            anon += (long)(hi - lo);
+    }
+    fclose(f);
+    if (heap_hi - heap_lo > (64ul << 20))
+        return -1;
+    if (heap_hi > heap_lo) {
+        unsigned char *buf = malloc(heap_hi - heap_lo);
+        if (buf == NULL || cx_peek(pid, heap_lo, buf, heap_hi - heap_lo) == -1)
+            top = -1;
+        else
+            top = (long)look_top(buf, heap_hi - heap_lo);
+        free(buf);
+    }
+    return top == -1 ? -1 : top + anon;
+}
+
+void cx_expect_steady(const char *what, void (*step)(struct cx_subject *, void *),
+                      void *ctx)
+{
+    struct cx_subject s;
+    int k = 64 + (int)(cx_rand() % 64);
+
+    cx_start_bare(&s);
+    for (int i = 0; i < 4; i++)         /* what a first call sets up once */
+        step(&s, ctx);
+    long before = cx_heap(s.pid);
+    for (int i = 0; i < k; i++)
+        step(&s, ctx);
+    long after = cx_heap(s.pid), grew = after - before;
+    EXPECT(before >= 0 && after >= 0, "test setup: cannot read the heap of the "
+           "process");
+    EXPECT(grew < 8L * k, "%s, %d more times without Valgrind: the process kept "
+           "%ld more bytes of memory (%ld a call). Free what you allocate, "
+           "whether or not Valgrind is watching", what, k, grew, grew / k);
+    cx_end(&s);
 }

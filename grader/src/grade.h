@@ -53,6 +53,9 @@ struct lab {
     int mc_ran, mc_earned;              /* Valgrind pass: run? points */
     int hidden_points;                  /* of an instructor's hidden suite */
     char *mc_note;                      /* its verdict and report excerpt */
+    char *vg_asks;                      /* a handin object holding Valgrind
+                                           client requests (memcheck.c), or
+                                           NULL */
     double secs;                        /* time spent grading the lab */
     char *out;                          /* its build directory */
     char *seed;                         /* the checker's seed (hex), or NULL */
@@ -163,6 +166,11 @@ int lab_save(const char *path, const struct lab *lab);
 int lab_load(const char *path, struct lab *lab);
 
 /* memcheck.c */
+/* Which object of the handin code (OUT/u/NAME.o, just built, before any of
+ * it ran) holds a Valgrind client request: a newly allocated name, or
+ * NULL if none does. */
+char *memcheck_asks(const struct place *p);
+
 int memcheck_run(const struct opts *o, const struct place *p, struct lab *lab,
                  char *const env[]);
 

@@ -479,7 +479,8 @@ int lab_grade(const struct opts *o, const char *work, const char *name,
     }
     if (st == -1)
         l->state = LAB_MISSING;
-    else if (build(o, &p, l, env) == 0 && o->mode != 'm' && test(o, &p, l, env) == 0)
+    else if (build(o, &p, l, env) == 0 && (l->vg_asks = memcheck_asks(&p), 1) &&
+             o->mode != 'm' && test(o, &p, l, env) == 0)
         l->state = LAB_RAN;
     if (l->state == LAB_RAN) {
         int mc = o->mode == 'm' || (o->mode == 'g' && !o->no_memcheck &&
@@ -515,11 +516,12 @@ void lab_free(struct lab *l)
     free(l->tests);
     free(l->note);
     free(l->mc_note);
+    free(l->vg_asks);
     free(l->out);
     free(l->seed);
     l->out = l->seed = NULL;
     l->tests = NULL;
-    l->note = l->mc_note = NULL;
+    l->note = l->mc_note = l->vg_asks = NULL;
     l->ntests = 0;
 }
 

@@ -121,6 +121,47 @@ static void memcheck_env(char *const env[], char *results, char *scale,
 
 
 
+/* The instructions that open every Valgrind client request on amd64
+ * (valgrind.h: rolq $3, $13, $61, $51 of %rdi). Through them the code
+ * under test can print into its own report, turn error reporting off, or
+ * ask whether Valgrind is watching; the pass refuses such code. */
+static const unsigned char vg_magic[] = {
+    0x48, 0xc1, 0xc7, 0x03, 0x48, 0xc1, 0xc7, 0x0d,
+    0x48, 0xc1, 0xc7, 0x3d, 0x48, 0xc1, 0xc7, 0x33
+};
+
+char *memcheck_asks(const struct place *p)
+{
+    char *dir = str_printf("%s/u", p->out), *found = NULL;
+    DIR *d = dir ? opendir(dir) : NULL;
+    struct dirent *e;
+
+    while (d && found == NULL && (e = readdir(d)) != NULL) {
+        size_t n = strlen(e->d_name), len = 0;
+        if (n < 3 || strcmp(e->d_name + n - 2, ".o") != 0)
+            continue;
+        char *path = str_printf("%s/%s", dir, e->d_name);
+        char *obj = path ? file_read(path, 64 << 20, &len) : NULL;
+        if (obj && memmem(obj, len, vg_magic, sizeof vg_magic))
+            found = strndup(e->d_name, n - 2);
+        free(obj);
+        free(path);
+    }
+    if (d)
+        closedir(d);
+    free(dir);
+    return found;
+}
+
+/* The first test of l that did not pass, or NULL. */
+static const struct test *first_failed(const struct lab *l)
+{
+    for (int i = 0; i < l->ntests; i++)
+        if (strcmp(l->tests[i].verdict, "pass") != 0)
+            return &l->tests[i];
+    return NULL;
+}
+
 int memcheck_run(const struct opts *o, const struct place *p, struct lab *lab,
                  char *const env[])
 {
@@ -156,6 +197,15 @@ int memcheck_run(const struct opts *o, const struct place *p, struct lab *lab,
 
     if (!vgdir || !logopt || !results || !resenv || !log || !test || !words || !scale)
         goto out;
+    if (lab->vg_asks) {                 /* it could shape its own report */
+        lab->mc_ran = 1;
+        lab->mc_note = str_printf("refused: %s.c uses Valgrind's client requests "
+                                  "(valgrind.h), through which code can shape its "
+                                  "own report; the Valgrind pass grades code that "
+                                  "does not", lab->vg_asks);
+        rc = 0;
+        goto out;
+    }
     memcheck_env(env, resenv, scale, checker, mcenv, 32);
     dir_remove(vgdir);
     remove(results);
@@ -175,9 +225,13 @@ int memcheck_run(const struct opts *o, const struct place *p, struct lab *lab,
         free(lab->mc_note);
         lab->mc_note = strdup("");
     } else if (!passed) {
-        char *n = str_printf("under Valgrind the tests did not all pass (%s)\n%s",
-                             run_describe(&oc, why, sizeof why),
-                             lab->mc_note ? lab->mc_note : "");
+        const struct test *t = first_failed(&mc);
+        char *n = t ? str_printf("in the Valgrind pass, %s failed: %s\n%s", t->name,
+                                 t->msg && *t->msg ? t->msg : t->verdict,
+                                 lab->mc_note ? lab->mc_note : "")
+                    : str_printf("under Valgrind the tests did not all pass (%s)\n%s",
+                                 run_describe(&oc, why, sizeof why),
+                                 lab->mc_note ? lab->mc_note : "");
         free(lab->mc_note);
         lab->mc_note = n;
     }

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -233,6 +234,14 @@ static int cx_ping(struct cx_subject *s)
 
 void hx_before(void)
 {
+    /* Not dumpable: where a subject shares our uid (a plain user, or a
+     * container without user namespaces), it still cannot trace us, read
+     * or write our memory, or open our /proc files (ptrace_may_access).
+     * Each test's process inherits this; the subjects' exec resets it. */
+    if (prctl(PR_SET_DUMPABLE, 0) == -1) {
+        perror("checker: prctl(PR_SET_DUMPABLE)");
+        exit(2);
+    }
     pooled = getenv("HX_VALGRIND") && cx_spawn(&pool, NULL, 0) == 0 &&
              cx_ping(&pool) == 0;
 }

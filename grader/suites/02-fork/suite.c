@@ -79,7 +79,8 @@ static pid_t spawn(struct cx_subject *s, const char *what, int kind,
     struct sx_rep r;
 
     q.len = (uint32_t)(n * sizeof *addr);
-    memcpy(q.data, addr, q.len);
+    if (n > 0)
+        memcpy(q.data, addr, q.len);
     cx_call(s, what, &q, &r);
     errno = r.err;
     return (pid_t)r.ret;

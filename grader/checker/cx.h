@@ -12,13 +12,17 @@
  * a user namespace of its own, mapped one uid above the checker's: the
  * subject is root there (it may switch uid), cannot signal, trace or read
  * the checker, nor write its files, while the checker can read and stop
- * it. Otherwise (a plain user's make check) subjects run as we do.
+ * it. As root where no user namespace can be made (Docker's default
+ * profile), each subject runs as HX_SUBJECT_UID instead, and the checker
+ * reaches it through its /proc files with its fsuid (cx_open). Otherwise
+ * (a plain user) subjects run as we do, and the checker is not dumpable:
+ * they may signal it, never trace or read it.
  *
  * Environment: HX_SUBJECT (the subject program, default ./subject),
- * HX_SEED (the run's seed, hex), HX_VALGRIND (a command line that prefixes
- * every subject: the Valgrind pass; its reports, read on a pipe, are saved
- * as valgrind/PID.log), HX_CALLS (a directory: save each test's requests
- * there, for ./subject --replay).
+ * HX_SEED (the run's seed, hex), HX_SUBJECT_UID (above), HX_VALGRIND (a
+ * command line that prefixes every subject: the Valgrind pass; its reports,
+ * read on a pipe, are saved as valgrind/PID.log), HX_CALLS (a directory:
+ * save each test's requests there, for ./subject --replay).
  */
 #ifndef CX_H
 #define CX_H
@@ -125,6 +129,16 @@ struct cx_map {
     char perms[5];              /* "rw-s" */
     char path[256];             /* "/dev/zero (deleted)", "" if anonymous */
 };
+
+/* Open /proc/PID/NAME (flags as open's): as ourselves, or for a subject of
+ * another uid with its fsuid, as the kernel allows its owner. Returns the
+ * descriptor, or -1 with errno set. */
+int cx_open(pid_t pid, const char *name, int flags);
+
+/* Where subjects run as another uid (we are root, without user
+ * namespaces): take their uid as our real uid (subject 1: the kernel checks
+ * it to let us trace them) or give it back (0). Returns 0, or -1. */
+int cx_as(int subject);
 
 /* The mapping of pid that holds addr. Returns 1 (filling *m), 0 if addr is
  * unmapped, or fails the test if the maps cannot be read. */

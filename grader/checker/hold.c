@@ -168,8 +168,12 @@ void cx_call_held_at(const char *file, int line, struct cx_subject *s,
     h->addr = 0;
     h->faults = h->parent_faults = h->released = 0;
     EXPECT(!s->borrowed, "test setup: a traced subject must be its test's own");
-    EXPECT(ptrace(PTRACE_SEIZE, s->pid, 0, opts) == 0, "test setup: cannot trace "
-           "the subject: %s", strerror(errno));
+    /* (As another uid's subject's tracer, for the moment of the seize.) */
+    EXPECT(cx_as(1) == 0, "test setup: cannot take the subject's uid: %s",
+           strerror(errno));
+    int seized = ptrace(PTRACE_SEIZE, s->pid, 0, opts), err = errno;
+    EXPECT(cx_as(0) == 0, "test setup: cannot give the subject's uid back");
+    EXPECT(seized == 0, "test setup: cannot trace the subject: %s", strerror(err));
     hold_note(&t, s->pid, 1);
     cx_send_at(file, line, s, what, q);
     while (!cx_replied(s) && hold_now() < end) {

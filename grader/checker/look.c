@@ -7,9 +7,11 @@
 #include "cx.h"
 #include "hx.h"
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 void cx_expect_bytes(struct cx_subject *s, const char *what, uintptr_t p,
                      size_t len, unsigned char c)
@@ -93,14 +95,18 @@ static size_t look_top(const unsigned char *buf, size_t size)
 
 long cx_heap(pid_t pid)
 {
-    char path[64], line[512], perms[5], name[64];
+    char line[512], perms[5], name[64];
     unsigned long lo, hi, heap_lo = 0, heap_hi = 0;
     long anon = 0, top = 0;
 
-    snprintf(path, sizeof path, "/proc/%d/maps", (int)pid);
-    FILE *f = fopen(path, "re");
-    if (f == NULL)
+    int fd = cx_open(pid, "maps", O_RDONLY);
+    FILE *f = fd == -1 ? NULL : fdopen(fd, "r");
+
+    if (f == NULL) {
+        if (fd != -1)
+            close(fd);
         return -1;
+    }
     while (fgets(line, sizeof line, f) != NULL) {
         name[0] = '\0';
         if (sscanf(line, "%lx-%lx %4s %*s %*s %*s %63s", &lo, &hi, perms, name) < 3)

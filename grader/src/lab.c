@@ -25,7 +25,7 @@
 #define HANDIN_MAX (256 << 10)          /* bytes per handin file */
 
 enum { E_PATH, E_HOME, E_TMP, E_RESULTS, E_RUN, E_TIMEOUT, E_SCALE, E_FORK,
-       E_CC, E_SAN, E_LANG, E_SEED, E_CALLS, E_N };
+       E_CC, E_SAN, E_LANG, E_SEED, E_CALLS, E_SUBJ, E_N };
 
 /* The environment every command of a lab gets: nothing inherited but CC
  * and SAN (how to build), so a student's shell cannot change a grade.
@@ -53,6 +53,11 @@ static void env_build(const struct opts *o, const struct place *p,
      * pass, all or nothing, runs two runners: memcheck.c.) */
     env[E_CALLS] = o->mode == 'c' ? str_printf("HX_CALLS=%s/calls", p->seen_out)
                                   : strdup("HX_CALLS=");
+    /* Where the kernel gives no user namespaces, a checker stays root and
+     * starts its subjects as the next uid (cx.h): they cannot signal it,
+     * trace it or write its directory. */
+    env[E_SUBJ] = o->uid ? str_printf("HX_SUBJECT_UID=%u", o->uid + 1)
+                         : strdup("HX_SUBJECT_UID=");
     env[E_N] = NULL;
 }
 
@@ -240,7 +245,8 @@ static int test(const struct opts *o, const struct place *p, struct lab *l,
     struct limits lim = { l->m.run_timeout * o->scale,
                           (long)(l->m.run_timeout * o->scale) + 1,
                           san ? 0 : 1024, 64, 256, o->uid ? 256 : 0,
-                          o->uid, l->m.needs_setuid, o->view_dir, place_view(p),
+                          o->uid, l->m.needs_setuid || lab_checked(o->root, l->m.lab),
+                          o->view_dir, place_view(p),
                           p->scratch };
     struct outcome oc;
     char why[128];

@@ -188,7 +188,7 @@ int memcheck_run(const struct opts *o, const struct place *p, struct lab *lab,
     argv[a++] = test;
     argv[a] = NULL;
     struct limits lim = { 3 * lab->m.run_timeout * o->scale, 0, 0, 64, 0,
-                          o->uid ? 256 : 0, o->uid, lab->m.needs_setuid,
+                          o->uid ? 256 : 0, o->uid, lab->m.needs_setuid || checker,
                           o->view_dir, place_view(p), p->scratch };
     struct lab mc = { .m = lab->m };
     struct outcome oc;

@@ -37,7 +37,8 @@ struct limits {
  * RLIMIT_NPROC), and a new network namespace with no interface up.
  * Where user namespaces are refused (Docker's default seccomp profile), it
  * runs as host uid `uid` with a new network namespace if possible, unless
- * needs_setuid: then it stays root (a lab whose tests must switch uid). */
+ * needs_setuid: then it stays root (a lab whose tests must switch uid, or
+ * a checker, which then starts its subjects as another uid: cx.h). */
 
 struct outcome {
     int status;             /* raw wait status of the command */

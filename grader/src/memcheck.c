@@ -61,10 +61,69 @@ static int judge_log(const char *path, char **note)
     return 0;
 }
 
+/* The descriptors a checker's subject is given and holds at its end:
+ * stdio, its socket (SX_FD) and its report's (cx.c: CX_VG_FD). */
+#define SUBJECT_FDS 5
+
+/* The first line of log that is not Valgrind's own for the process the
+ * log is about (every line carries its "==PID== "), or whatever follows
+ * its one ERROR SUMMARY: why the report is malformed, or NULL. Sets
+ * *errors and *fds from its summary lines. */
+static const char *strict_flaw(char *log, int *errors, int *fds)
+{
+    char prefix[32] = "", *line, *save = NULL, *last = NULL;
+    int summaries = 0, fdlines = 0, pid;
+
+    *errors = *fds = -1;
+    for (line = strtok_r(log, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        if (prefix[0] == '\0' && sscanf(line, "==%d==", &pid) == 1)
+            snprintf(prefix, sizeof prefix, "==%d==", pid);
+        if (prefix[0] == '\0' || strncmp(line, prefix, strlen(prefix)) != 0)
+            return "a line without Valgrind's prefix for the process";
+        summaries += sscanf(line + strlen(prefix), " ERROR SUMMARY: %d", errors) == 1;
+        fdlines += sscanf(line + strlen(prefix), " FILE DESCRIPTORS: %d open", fds) == 1;
+        last = line;
+    }
+    if (summaries != 1 || fdlines != 1)
+        return "not exactly one summary";
+    if (strstr(last, " ERROR SUMMARY: ") == NULL)
+        return "text after Valgrind's summary";
+    return NULL;
+}
+
+/* Judge the report of a checker's subject (cx.h), read from the
+ * descriptor Valgrind writes to, which the code under test holds too:
+ * clean only if it is exactly what Valgrind writes at a normal end, one
+ * process's lines, one ERROR SUMMARY of 0 errors as the last line, the
+ * subject's own descriptors open and no more. Whatever the code under
+ * test writes into it can only add lines, so it makes the report
+ * malformed, never clean. Returns 1 if clean; otherwise 0, with why (and
+ * an excerpt) appended to *note. */
+static int judge_strict(const char *path, char **note)
+{
+    char *log = file_read(path, 1 << 20, NULL);
+    int errors, fds;
+    const char *flaw = log ? strict_flaw(log, &errors, &fds) : "it cannot be read";
+
+    free(log);
+    if (flaw == NULL && errors == 0 && fds == SUBJECT_FDS)
+        return 1;
+    if (flaw == NULL && judge_log(path, note) == 0)
+        return 0;                       /* its errors or descriptors, quoted */
+    char *n = flaw ? str_printf("%s%s: a malformed Valgrind report (%s): the code "
+                                "under test wrote into it\n", *note ? *note : "",
+                                path, flaw)
+                   : str_printf("%s%s: %d descriptors open at the end, %d expected\n",
+                                *note ? *note : "", path, fds, SUBJECT_FDS);
+    free(*note);
+    *note = n;
+    return 0;
+}
+
 /* Judge every log in dir (written by the run: dir must not be a link, and
- * file_read takes regular files only). Returns 1 if all are clean (and
- * there is one). */
-static int judge_logs(const char *dir, char **note)
+ * file_read takes regular files only), strictly for a checker's subjects.
+ * Returns 1 if all are clean (and there is one). */
+static int judge_logs(const char *dir, int checker, char **note)
 {
     int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     DIR *d = fd == -1 ? NULL : fdopendir(fd);
@@ -82,7 +141,7 @@ static int judge_logs(const char *dir, char **note)
         char *path = str_printf("%s/%s", dir, e->d_name);
         if (path == NULL)
             continue;
-        clean &= judge_log(path, note);
+        clean &= checker ? judge_strict(path, note) : judge_log(path, note);
         n++;
         free(path);
     }
@@ -219,7 +278,7 @@ int memcheck_run(const struct opts *o, const struct place *p, struct lab *lab,
     lab->mc_ran = 1;
     if (results_parse(results, &mc) == 0 && believe(p->suite_c, NULL, &mc) == 0)
         passed = all_passed(&mc);
-    clean = judge_logs(vgdir, &lab->mc_note);
+    clean = judge_logs(vgdir, checker, &lab->mc_note);
     if (passed && clean) {
         lab->mc_earned = lab->m.memcheck;
         free(lab->mc_note);

@@ -39,7 +39,7 @@ static void env_build(const struct opts *o, const struct place *p,
     env[E_HOME] = str_printf("HOME=%s", p->seen_out);
     env[E_TMP] = str_printf("TMPDIR=%s/tmp", p->seen_out);
     env[E_RESULTS] = str_printf("HX_RESULTS=%s/results", p->seen_out);
-    env[E_RUN] = str_printf("HX_RUN=%s", o->run_id);
+    env[E_RUN] = str_printf("HX_RUN=%s-%.2s", o->run_id, l->m.lab);
     env[E_TIMEOUT] = str_printf("HX_TEST_TIMEOUT=%g", l->m.test_timeout);
     env[E_SCALE] = str_printf("CK_TIMEOUT_MULTIPLIER=%g", o->scale);
     env[E_FORK] = strdup("CK_FORK=yes");
@@ -108,8 +108,10 @@ static int stage(const struct opts *o, const char *dir, struct lab *l)
     return rc;
 }
 
-/* Remove this run's objects from /dev/shm, whatever the code left. */
-static void shm_sweep(const char *run_id)
+/* Remove this lab's objects of this run from /dev/shm, whatever the code
+ * left. (Per lab: without isolation, labs graded at once share /dev/shm,
+ * and one lab's sweep must not take the objects of another's tests.) */
+static void shm_sweep(const char *run_id, const char *lab)
 {
     char a[64], b[64];
     DIR *d = opendir("/dev/shm");
@@ -117,8 +119,8 @@ static void shm_sweep(const char *run_id)
 
     if (d == NULL)
         return;
-    snprintf(a, sizeof a, "shmlabs.%s.", run_id);
-    snprintf(b, sizeof b, "sem.shmlabs.%s.", run_id);
+    snprintf(a, sizeof a, "shmlabs.%s-%.2s.", run_id, lab);
+    snprintf(b, sizeof b, "sem.shmlabs.%s-%.2s.", run_id, lab);
     while ((e = readdir(d)) != NULL)
         if (strncmp(e->d_name, a, strlen(a)) == 0 ||
             strncmp(e->d_name, b, strlen(b)) == 0)
@@ -499,7 +501,7 @@ int lab_grade(const struct opts *o, const char *work, const char *name,
                                             hidden(o, handin, hout, l) == -1))
             rc = -1;
     }
-    shm_sweep(o->run_id);
+    shm_sweep(o->run_id, l->m.lab);
 out:
     if (l->state == LAB_INFRA)
         rc = -1;

@@ -100,8 +100,8 @@ static pid_t spawn_ok(struct cx_subject *s, const char *what, int kind,
     return pid;
 }
 
-/* share_wait(pid, st or NULL) in s, with a SIGUSR1 handler if eintr is
- * "eintr". Returns its return value, errno set. */
+/* share_wait(pid, st or NULL) in s; *st from the reply. Returns its
+ * return value, errno set. */
 static int wait_in(struct cx_subject *s, const char *what, pid_t pid,
                    struct share_status *st)
 {

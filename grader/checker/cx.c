@@ -30,6 +30,7 @@
 #define CX_VG_FD 4              /* a subject's Valgrind report descriptor */
 #define CX_ARGS 32
 #define CX_NPROC_SPARE 64       /* processes a subject cannot take from us */
+#define CX_ANY 8                /* subjects cx_poll_any watches at most */
 
 /* The uid our subjects run as where no user namespace could be made for
  * them and we are root (HX_SUBJECT_UID), or 0: then we reach them with
@@ -134,6 +135,7 @@ static void cx_child(struct cx_subject *s, int sock, int vg, int up, int down,
                      char *const argv[])
 {
     char *env[] = { "PATH=/usr/bin:/bin", "LC_ALL=C", NULL }, made = 'n', go = 'n';
+    pid_t parent = getppid();
     char *words = getenv("HX_VALGRIND") ? strdup(getenv("HX_VALGRIND")) : NULL;
     char logopt[32], *args[CX_ARGS];
     int in = open("/dev/null", O_RDONLY | O_CLOEXEC);
@@ -156,6 +158,11 @@ static void cx_child(struct cx_subject *s, int sock, int vg, int up, int down,
     uid_t id = made == 'n' ? cx_subject_uid() : 0;
     if ((go == 'u' || id != 0) && (setgroups(0, NULL) == -1 || setresgid(id, id, id) == -1 ||
                                    setresuid(id, id, id) == -1))
+        _exit(127);
+    /* Die with the test that started us: a subject asleep for ever in a
+     * broken call must not outlive its test. (After the switch of uid,
+     * which clears it.) */
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1 || getppid() != parent)
         _exit(127);
     /* Above SX_FD and CX_VG_FD first, so that no dup2 clobbers another. */
     int hi[4] = { fcntl(in, F_DUPFD_CLOEXEC, 10), fcntl(s->out, F_DUPFD_CLOEXEC, 10),
@@ -369,6 +376,33 @@ int cx_poll(struct cx_subject *s, double secs)
         if (n > 0 && (p[0].revents & (POLLHUP | POLLERR)))
             return 0;
     }
+}
+
+int cx_poll_any(struct cx_subject *const s[], int n, double secs)
+{
+    double end = cx_now() + secs;
+    struct pollfd p[2 * CX_ANY];
+
+    if (n < 1 || n > CX_ANY)
+        return -1;
+    for (double left; (left = end - cx_now()) > 0;) {
+        for (int i = 0; i < n; i++) {
+            p[2 * i] = (struct pollfd){ s[i]->sock, POLLIN, 0 };
+            p[2 * i + 1] = (struct pollfd){ s[i]->vg, POLLIN, 0 };  /* -1: none */
+        }
+        if (poll(p, (nfds_t)(2 * n), (int)(left * 1000) + 1) == -1 && errno != EINTR)
+            return -1;
+        for (int i = 0; i < n; i++) {
+            if (s[i]->vg != -1 && (p[2 * i + 1].revents & (POLLIN | POLLHUP)) &&
+                !cx_drain(s[i])) {
+                close(s[i]->vg);
+                s[i]->vg = -1;
+            }
+            if (p[2 * i].revents & (POLLIN | POLLHUP | POLLERR))
+                return i;
+        }
+    }
+    return -1;
 }
 
 /* Save q in HX_CALLS/TEST (for ./subject --replay), if asked to. */

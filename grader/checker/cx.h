@@ -79,6 +79,11 @@ int cx_replied(struct cx_subject *s);
  * saving its Valgrind report meanwhile. Returns -1 on timeout. */
 int cx_poll(struct cx_subject *s, double secs);
 
+/* cx_poll for a test with several subjects at work at once: wait up to
+ * secs until one of the n subjects in s has a message or has closed its
+ * end. Returns its index, or -1 on timeout. */
+int cx_poll_any(struct cx_subject *const s[], int n, double secs);
+
 /* Start the subject program as "./subject --program NAME": one of the
  * lab's whole programs (sx_program), for a test of what a process prints
  * or how it ends. Then as cx_start with an argv. */

@@ -1,72 +1,56 @@
 /* suite.c - Lab 06 tests: a byte channel through shared memory
  * (handouts/06-pipes.md).
  *
- * Each TEST names its points and the handout section that explains it;
- * hx_parts at the end orders them as the handout does.
- *
- * Whatever could block for ever in a buggy channel runs in a child process
- * with an alarm: a child that is still blocked when it rings dies of
- * SIGALRM, and the test says where it was stuck (struct side, in shared
- * memory, holds what each child is doing and what went wrong). The test
- * process itself only makes calls that return at once even in a broken
- * channel, and collects the children before it asserts anything.
+ * A checker suite (grader/checker/cx.h): it links no submitted code. Each
+ * test starts one subject (chan.c serving requests, grader/subject/
+ * 06-pipes.c), or a writer and a reader, and drives their calls: it puts
+ * the bytes to send into the writer's buffer and reads what the reader got
+ * out of the reader's (process_vm_writev/readv), so that only the checker
+ * knows the stream, drawn from the run's seed. Where the calls cannot
+ * block it also reads the ring itself, through /dev/shm with pread (never
+ * a mapping of ours, which the subject could truncate under us), where
+ * the handout's layout puts each byte. A call that may block is sent
+ * without waiting; the test then watches the caller from outside (asleep
+ * in the kernel, its CPU time) and gives every wait a limit, after which
+ * it says where the caller was stuck. Each TEST names its points and the
+ * handout section that explains it; hx_parts at the end orders them as
+ * the handout does.
  */
 #define _DEFAULT_SOURCE
+#include "cx.h"
 #include "hx.h"
-#include "chan.h"
+#include "ops.h"
 
 #include <fcntl.h>
-#include <signal.h>
-#include <stdarg.h>
-#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/mman.h>
-#include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
 #define SMALL 4096                      /* ring of most tests, bytes */
-#define OK 42                           /* a child's "all went well" */
+#define HDR 4096                        /* the header before the ring (§2) */
+#define MIN_CAP 64                      /* chan.h's CHAN_MIN_CAPACITY */
+#define MAX_CAP ((uint64_t)1 << 30)     /* chan.h's CHAN_MAX_CAPACITY */
+#define READ_END 1                      /* chan.h's CHAN_READ */
+#define WRITE_END 2                     /* chan.h's CHAN_WRITE */
+#define IDLE_MS 300                     /* how long wait_sleeps waits */
+#define IDLE_CPU_MS 60                  /* CPU a sleeping waiter may use */
 
-/* What one child process is doing, in memory shared with the test
- * process. The child writes the strings and cpu_us; the test reads them
- * only once the child has ended. */
-struct side {
-    _Atomic int stage;                  /* count of say() calls: bumped by
-                                         * the child before a call that may
-                                         * block */
-    _Atomic int go;                     /* 1: start now; set by the test */
-    char doing[160];                    /* the call it is in (for a hang) */
-    char failed[256];                   /* what went wrong, or "" */
-    long cpu_us;                        /* CPU time of one wait, us */
-};
+/* ---- The stream: bytes only the checker (and the writer) know ---- */
 
-/* The children of one test (a MAP_SHARED page). */
-struct duo {
-    struct side w;                      /* the writing child's report */
-    struct side r;                      /* the reading child's report */
-    char name[128];                     /* the channel's name; set before
-                                         * the children start */
-};
-
-/* Seconds a child may take before its alarm ends it: 5, scaled like the
- * per-test time limits by CK_TIMEOUT_MULTIPLIER; a minute under Valgrind. */
-static unsigned child_secs(void)
-{
-    const char *m = getenv("CK_TIMEOUT_MULTIPLIER");
-    int scale = m != NULL && atoi(m) > 1 ? atoi(m) : 1;
-
-    return hx_memcheck() ? 60 : 5 * (unsigned)scale;
-}
-
-/* Byte `i` of every test stream: a shifted, lost or repeated byte shows. */
+/* Byte i of this test's stream: a shifted, lost or repeated byte shows. */
 static unsigned char pat(uint64_t i)
 {
-    return (unsigned char)((i * 0x9E3779B97F4A7C15u) >> 56);
+    static uint64_t key;
+
+    if (key == 0)
+        key = cx_rand() | 1;
+    return (unsigned char)(((i ^ key) * 0x9E3779B97F4A7C15u) >> 56);
 }
 
 static void fill(unsigned char *buf, uint64_t pos, size_t n)
@@ -85,137 +69,10 @@ static long mismatch(const unsigned char *buf, uint64_t pos, size_t n)
     return -1;
 }
 
-/* A small xorshift generator: the same "random" sizes on every run. */
-static size_t rnd(uint64_t *s, size_t lo, size_t hi)
+/* A size in [lo, hi] from the seed. */
+static size_t rnd(size_t lo, size_t hi)
 {
-    *s ^= *s << 13;
-    *s ^= *s >> 7;
-    *s ^= *s << 17;
-    return lo + (size_t)(*s % (hi - lo + 1));
-}
-
-/* Set *s's doing line (and bump its stage) before a call that may block. */
-static void say(struct side *s, const char *fmt, ...)
-{
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(s->doing, sizeof s->doing, fmt, ap);
-    va_end(ap);
-    atomic_fetch_add(&s->stage, 1);
-}
-
-/* Record what went wrong in a child. Returns 1: "return flunk(...)". */
-static int flunk(struct side *s, const char *fmt, ...)
-{
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(s->failed, sizeof s->failed, fmt, ap);
-    va_end(ap);
-    return 1;
-}
-
-/* A MAP_SHARED page for the children's reports, with a fresh channel
- * name for `tag`; the object is removed first if a past run left it. */
-static struct duo *duo_new(const char *tag)
-{
-    struct duo *d = mmap(NULL, sizeof *d, PROT_READ | PROT_WRITE,
-                         MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-
-    EXPECT(d != MAP_FAILED, "test setup: mmap failed");
-    hx_shm_name(d->name, sizeof d->name, tag);
-    shm_unlink(d->name);
-    return d;
-}
-
-static void duo_free(struct duo *d)
-{
-    shm_unlink(d->name);
-    munmap(d, sizeof *d);
-}
-
-/* The handle the test process holds while a child runs, if any. Under
- * Valgrind every process's exit runs a leak check, and a forked child
- * would report a handle that only the test's registers point to as
- * lost: from here it is reachable. reap() clears it. */
-static struct chan *volatile held;
-
-/* Fork a child that runs fn(d) under an alarm and exits with its result;
- * `keep` is the handle the test process holds meanwhile, or NULL. */
-static pid_t start(int (*fn)(struct duo *), struct duo *d, struct chan *keep)
-{
-    pid_t pid;
-
-    held = keep;
-    fflush(NULL);
-    pid = fork();
-    EXPECT(pid != -1, "test setup: fork failed");
-    if (pid == 0) {
-        signal(SIGALRM, SIG_DFL);       /* not Check's handler: it would
-                                         * kill the test process too */
-        alarm(child_secs());
-        _exit(fn(d) & 0xff);
-    }
-    return pid;
-}
-
-/* Wait for a child; returns its raw wait status (or -1). */
-static int reap(pid_t pid)
-{
-    int st;
-
-    while (waitpid(pid, &st, 0) == -1)
-        if (errno != EINTR)
-            return -1;
-    held = NULL;
-    return st;
-}
-
-/* Fail unless the child `who` with wait status st (reports in s) exited OK. */
-static void expect_child(const char *who, int st, const struct side *s)
-{
-    EXPECT(st != -1, "test setup: waitpid failed");
-    EXPECT(!(WIFSIGNALED(st) && WTERMSIG(st) == SIGALRM),
-           "the %s was still blocked after %u s, in %s: nothing woke it, or "
-           "it went back to sleep", who, child_secs(),
-           s->doing[0] ? s->doing : "its start");
-    EXPECT(!WIFSIGNALED(st), "the %s was killed by signal %d (%s) in %s", who,
-           WIFSIGNALED(st) ? WTERMSIG(st) : 0,
-           strsignal(WIFSIGNALED(st) ? WTERMSIG(st) : 0), s->doing);
-    EXPECT(WEXITSTATUS(st) == OK || s->failed[0] == '\0', "the %s: %s", who,
-           s->failed);
-    EXPECT(!hx_memcheck() || WEXITSTATUS(st) != 99, "the %s ended with status"
-           " 99: Valgrind found a memory error or a leak in it (children's "
-           "reports are not kept: run this test under valgrind by hand)", who);
-    EXPECT_INT("the child's exit status (42: all went well; did the code "
-               "under test call exit()?)", WEXITSTATUS(st), OK);
-}
-
-/* Fail unless writer and reader (wait statuses ws and rs) exited OK. A
- * child that says what went wrong is reported before one that may only
- * have been stuck waiting for it. */
-static void expect_pair(const struct duo *d, int ws, int rs)
-{
-    if (d->r.failed[0] != '\0')
-        expect_child("reader", rs, &d->r);
-    expect_child("writer", ws, &d->w);
-    expect_child("reader", rs, &d->r);
-}
-
-/* The scheduler state of process pid ('R', 'S', ...), or '?'. */
-static char proc_state(pid_t pid)
-{
-    char path[64], buf[512], st = '?';
-    FILE *f;
-
-    snprintf(path, sizeof path, "/proc/%ld/stat", (long)pid);
-    if ((f = fopen(path, "r")) == NULL)
-        return '?';
-    if (fgets(buf, sizeof buf, f) != NULL && strrchr(buf, ')') != NULL)
-        sscanf(strrchr(buf, ')') + 1, " %c", &st);
-    fclose(f);
-    return st;
+    return lo + (size_t)(cx_rand() % (hi - lo + 1));
 }
 
 static void pause_ms(long ms)
@@ -226,913 +83,982 @@ static void pause_ms(long ms)
         ;
 }
 
-/* Wait until child pid has reached stage `stage` of s and sleeps in the
- * kernel (state S) for 20 ms in a row. Returns 'S' then; otherwise,
- * after 2 s (a minute under Valgrind) or once the child has ended,
- * the last state seen: 'R' for a child that spins. */
-static char asleep(pid_t pid, struct side *s, int stage)
+/* Seconds a call that should return may take: 5, or a minute under
+ * Valgrind. */
+static double limit(void)
 {
-    int limit = hx_memcheck() ? 60000 : 2000, quiet = 0;
-    char st = '?';
+    return hx_memcheck() ? 60 : 5;
+}
 
-    for (int ms = 0; ms < limit && quiet < 20; ms++) {
-        pause_ms(1);
-        st = proc_state(pid);
-        if (st == 'Z' || st == '?')
-            break;
-        quiet = atomic_load(&s->stage) >= stage && st == 'S' ? quiet + 1 : 0;
+/* ---- One subject and its calls ---- */
+
+/* A subject with its buffers' addresses. */
+struct side {
+    struct cx_subject s;
+    uintptr_t wbuf, rbuf;               /* SX06_BUFS */
+    const char *who;                    /* "the writer", for messages */
+};
+
+static void side_start(struct side *d, const char *who, int alone)
+{
+    struct sx_req q = { .op = SX06_BUFS };
+    struct sx_rep r;
+
+    if (alone)
+        cx_start_alone(&d->s);
+    else
+        cx_start(&d->s, NULL);
+    cx_call(&d->s, "starting", &q, &r);
+    d->wbuf = r.v[0];
+    d->rbuf = r.v[1];
+    d->who = who;
+}
+
+/* The request for op: a0, a1, and the name (NULL: none; a[2] flags). */
+static struct sx_req req(uint32_t op, uint64_t a0, uint64_t a1, const char *name)
+{
+    struct sx_req q = { .op = op, .a = { a0, a1, name ? 0 : SX06_NULL, 0 } };
+
+    if (name != NULL) {
+        q.len = (uint32_t)strnlen(name, SX_DATA);
+        memcpy(q.data, name, q.len);
     }
-    return quiet >= 20 ? 'S' : st;
+    return q;
 }
 
-/* Wait (in a child) until the test says go. */
-static void await_go(struct side *s)
+/* Send q to d, and wait up to limit() for the reply: a call that must not
+ * block. errno is set to the subject's. Returns its value. */
+#define call(d, what, q) call_at(__FILE__, __LINE__, d, what, q)
+static long call_at(const char *file, int line, struct side *d, const char *what,
+                    struct sx_req q)
 {
-    while (!atomic_load(&s->go))
-        pause_ms(1);
+    struct sx_rep r;
+
+    cx_send_at(file, line, &d->s, what, &q);
+    if (cx_poll(&d->s, limit()) == -1)
+        ck_abort_msg("%s: still blocked after %.0f s: it should have returned at once",
+                     what, limit());
+    cx_reply_at(file, line, &d->s, &r);
+    errno = r.err;
+    return (long)r.ret;
 }
 
-/* How many of this process's mappings are of the object `name`. */
-static int maps_of(const char *name)
+static long ch_create(struct side *d, const char *what, const char *name, uint64_t cap)
 {
-    char line[512];
-    size_t len = strlen(name);
-    int n = 0;
-    FILE *f = fopen("/proc/self/maps", "r");
+    return call(d, what, req(SX06_CREATE, cap, 0, name));
+}
 
-    EXPECT(f != NULL, "test setup: cannot read /proc/self/maps");
+static uintptr_t ch_open(struct side *d, const char *what, const char *name, int end)
+{
+    return (uintptr_t)call(d, what, req(SX06_OPEN, (uint64_t)end, 0, name));
+}
+
+static long ch_close(struct side *d, const char *what, uintptr_t h)
+{
+    return call(d, what, req(SX06_CLOSE, h, 0, ""));
+}
+
+static long ch_unlink(struct side *d, const char *what, const char *name)
+{
+    return call(d, what, req(SX06_UNLINK, 0, 0, name));
+}
+
+/* chan_write(h, bytes, n) in d: bytes put into d's buffer first. */
+static long ch_write(struct side *d, const char *what, uintptr_t h, const void *bytes,
+                     size_t n)
+{
+    EXPECT(n == 0 || cx_poke(d->s.pid, d->wbuf, bytes, n) == 0,
+           "test setup: cannot fill the writer's buffer");
+    return call(d, what, req(SX06_WRITE, h, n, ""));
+}
+
+/* chan_read(h, buf, n) in d; what it read is copied into out (if not NULL). */
+static long ch_read(struct side *d, const char *what, uintptr_t h, size_t n, void *out)
+{
+    long k = call(d, what, req(SX06_READ, h, n, ""));
+    int err = errno;
+
+    if (out != NULL && k > 0)
+        EXPECT((size_t)k <= n && cx_peek(d->s.pid, d->rbuf, out, (size_t)k) == 0,
+               "%s: returned %ld, more than the %zu bytes asked for", what, k, n);
+    errno = err;
+    return k;
+}
+
+/* Create a channel for a test, and open ends; the test stops on failure. */
+static void make_chan(struct side *d, const char *name, size_t cap)
+{
+    long rc = ch_create(d, "chan_create", name, cap);
+
+    EXPECT(rc == 0, "chan_create(\"%s\", %zu): expected 0, got %ld (errno %s)", name,
+           cap, rc, hx_errname(errno));
+}
+
+static uintptr_t open_end(struct side *d, const char *name, int end)
+{
+    const char *e = end == READ_END ? "CHAN_READ" : "CHAN_WRITE";
+    uintptr_t h = ch_open(d, "chan_open", name, end);
+
+    EXPECT(h != 0, "chan_open(\"%s\", %s) in %s: expected a handle, got NULL (errno %s)",
+           name, e, d->who, hx_errname(errno));
+    return h;
+}
+
+static void expect_closed(struct side *d, const char *what, uintptr_t h)
+{
+    EXPECT_INT(what, ch_close(d, what, h), 0);
+}
+
+/* A fresh channel name for tag. */
+static char *fresh(char *buf, size_t size, const char *tag)
+{
+    hx_shm_name(buf, size, tag);
+    shm_unlink(buf);
+    return buf;
+}
+
+/* ---- What the checker sees from outside ---- */
+
+static int exists(const char *name)
+{
+    char path[200];
+    struct stat st;
+
+    snprintf(path, sizeof path, "/dev/shm/%s", name + 1);
+    return lstat(path, &st) == 0;
+}
+
+/* How many mappings pid has of the object name (deleted or not). */
+static int maps_of(pid_t pid, const char *name)
+{
+    char line[512], path[200];
+    int n = 0, fd = cx_open(pid, "maps", O_RDONLY);
+    FILE *f = fd == -1 ? NULL : fdopen(fd, "r");
+    size_t len;
+
+    if (f == NULL && fd != -1)
+        close(fd);
+    EXPECT(f != NULL, "test setup: cannot read /proc/%d/maps", (int)pid);
+    len = (size_t)snprintf(path, sizeof path, "/dev/shm/%s", name + 1);
     while (fgets(line, sizeof line, f) != NULL) {
-        char *p = strstr(line, name);
-        n += p != NULL && p > line && p[-1] == 'm' &&  /* "/dev/shm/..." */
-             (p[len] == '\n' || p[len] == ' ');
+        char *p = strstr(line, path);
+        n += p != NULL && (p[len] == '\n' || p[len] == ' ');
     }
     fclose(f);
     return n;
 }
 
-/* Copy the permissions of a mapping of the object `name` ("rw-s") into
- * perms, or leave it alone if there is none. */
-static void map_perms(const char *name, char perms[5])
+/* The permissions of pid's (last) mapping of object name, into perms. */
+static void map_perms(pid_t pid, const char *name, char perms[5])
 {
-    char line[512];
-    FILE *f = fopen("/proc/self/maps", "r");
+    char line[512], path[200];
+    int fd = cx_open(pid, "maps", O_RDONLY);
+    FILE *f = fd == -1 ? NULL : fdopen(fd, "r");
 
-    EXPECT(f != NULL, "test setup: cannot read /proc/self/maps");
+    if (f == NULL && fd != -1)
+        close(fd);
+    EXPECT(f != NULL, "test setup: cannot read /proc/%d/maps", (int)pid);
+    snprintf(path, sizeof path, "/dev/shm/%s", name + 1);
     while (fgets(line, sizeof line, f) != NULL)
-        if (strstr(line, name) != NULL)
+        if (strstr(line, path) != NULL)
             sscanf(line, "%*s %4s", perms);
     fclose(f);
 }
 
-/* Whether a shared-memory object `name` exists. */
-static int exists(const char *name)
+/* Read n bytes of stream at pos out of the ring of object name (capacity
+ * cap, the ring at offset HDR: handout §2) into buf. Returns 0, or -1 if
+ * the object is gone or shorter. */
+static int ring_bytes(const char *name, size_t cap, uint64_t pos, unsigned char *buf,
+                      size_t n)
 {
-    int fd = shm_open(name, O_RDONLY, 0);
+    char path[200];
+    int fd;
+    size_t at = (size_t)(pos & (cap - 1)), first = n < cap - at ? n : cap - at;
 
-    if (fd == -1)
-        return 0;
+    snprintf(path, sizeof path, "/dev/shm/%s", name + 1);
+    if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)) == -1)
+        return -1;
+    ssize_t a = pread(fd, buf, first, (off_t)(HDR + at));
+    ssize_t b = n > first ? pread(fd, buf + first, n - first, HDR) : 0;
     close(fd);
-    return 1;
+    return a == (ssize_t)first && b == (ssize_t)(n - first) ? 0 : -1;
 }
 
-/* Create a channel for a test; the test stops if chan_create fails. */
-static void make_chan(const char *name, size_t cap)
+/* Fail unless the ring of name holds stream bytes [pos, pos + n). */
+static void expect_ring(const char *what, const char *name, size_t cap, uint64_t pos,
+                        size_t n)
 {
-    errno = 0;
-    EXPECT(chan_create(name, cap) == 0, "chan_create(\"%s\", %zu): expected "
-           "0, got -1 (errno %s)", name, cap, hx_errname(errno));
+    static unsigned char buf[SX06_BUF];
+    long bad;
+
+    EXPECT(ring_bytes(name, cap, pos, buf, n) == 0, "%s: the object is too short for"
+           " its ring (4096 + capacity bytes: handout §2)", what);
+    bad = mismatch(buf, pos, n);
+    EXPECT(bad < 0, "%s: the ring does not hold the bytes written: stream byte %llu "
+           "belongs at offset %llu of the object (4096 + its index: handout §2), which "
+           "holds 0x%02x, not 0x%02x", what, (unsigned long long)(pos + (size_t)bad),
+           (unsigned long long)(HDR + ((pos + (size_t)bad) & (cap - 1))),
+           buf[bad < 0 ? 0 : bad], pat(pos + (size_t)(bad < 0 ? 0 : bad)));
 }
 
-static struct chan *open_end(const char *name, int end)
+/* CPU time pid has used, in ms (utime + stime of /proc/PID/stat), or -1. */
+static long cpu_ms(pid_t pid)
 {
-    struct chan *ch;
+    char buf[1024], *p;
+    unsigned long ut, st;
 
-    errno = 0;
-    ch = chan_open(name, end);
-    EXPECT(ch != NULL, "chan_open(\"%s\", %s): expected a handle, got NULL "
-           "(errno %s)", name, end == CHAN_READ ? "CHAN_READ" : "CHAN_WRITE",
-           hx_errname(errno));
-    return ch;
+    if (cx_proc(pid, "stat", buf, sizeof buf) == -1 || (p = strrchr(buf, ')')) == NULL ||
+        sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
+        return -1;
+    return (long)((ut + st) * 1000 / (unsigned long)sysconf(_SC_CLK_TCK));
 }
 
-/* In a child: read exactly n bytes of stream from position pos into buf,
- * in reads of at most max bytes. Returns 0, or fails with a message. */
-static int read_exactly(struct side *s, struct chan *r, unsigned char *buf,
-                        uint64_t pos, size_t n, size_t max)
+/* Whether pid is in its own recv, waiting for a request (not yet in the
+ * call it was sent): /proc/PID/syscall, where it may be read. */
+static int in_recv(pid_t pid)
 {
-    for (size_t got = 0; got < n;) {
-        size_t want = n - got < max ? n - got : max;
-        say(s, "chan_read(%zu) at stream byte %llu", want,
-            (unsigned long long)(pos + got));
-        ssize_t k = chan_read(r, buf, want);
-        if (k <= 0 || (size_t)k > want)
-            return flunk(s, "chan_read(%zu) at stream byte %llu: expected 1 "
-                         "to %zu, got %zd (errno %s)", want,
-                         (unsigned long long)(pos + got), want, k,
-                         hx_errname(errno));
-        long bad = mismatch(buf, pos + got, (size_t)k);
-        if (bad >= 0)
-            return flunk(s, "stream byte %llu: expected 0x%02x, got 0x%02x "
-                         "(lost, repeated or misplaced bytes)",
-                         (unsigned long long)(pos + got + (size_t)bad),
-                         pat(pos + got + (size_t)bad), buf[bad]);
-        got += (size_t)k;
+    char buf[256];
+    long nr;
+
+    if (cx_proc(pid, "syscall", buf, sizeof buf) == -1 || sscanf(buf, "%ld", &nr) != 1)
+        return 0;
+    return nr == SYS_recvfrom || nr == SYS_recvmsg;
+}
+
+/* After a call was sent to d: wait until d sleeps in the kernel (state
+ * S, in the call, not in its recv, with no reply) for 20 ms in a row.
+ * Returns 'S' then; otherwise, after 2 s (a minute under Valgrind) or
+ * once it replied, the last state seen ('R' for a caller that spins, 'r'
+ * for one that replied: it did not wait). */
+static char asleep(struct side *d)
+{
+    int quiet = 0, polls = hx_memcheck() ? 60000 : 2000;
+    char st = '?';
+
+    for (int ms = 0; ms < polls && quiet < 20; ms++) {
+        pause_ms(1);
+        if (cx_replied(&d->s))
+            return 'r';
+        st = cx_state(d->s.pid);
+        quiet = st == 'S' && !in_recv(d->s.pid) ? quiet + 1 : 0;
     }
-    return 0;
+    return quiet >= 20 ? 'S' : st;
 }
 
-/* Part 1: creating and opening a channel */
+/* Collect the reply to the call sent to d (what) within limit(): it was
+ * blocked, and must have been woken. Returns its value, errno set. */
+#define woken(d, what) woken_at(__FILE__, __LINE__, d, what)
+static long woken_at(const char *file, int line, struct side *d, const char *what)
+{
+    struct sx_rep r;
+
+    if (cx_poll(&d->s, limit()) == -1)
+        ck_abort_msg("%s was still blocked after %.0f s, in %s: nothing woke it, or it"
+                     " went back to sleep", d->who, limit(), what);
+    cx_reply_at(file, line, &d->s, &r);
+    errno = r.err;
+    return (long)r.ret;
+}
+
+/* Send a call to d that is expected to block (what names it). */
+static void start_call(struct side *d, const char *what, struct sx_req q)
+{
+    cx_send(&d->s, what, &q);
+}
+
+/* Give the call sent to d time to go to sleep (asleep), whatever it does:
+ * the test then judges what it returns. */
+static void settle(struct side *d)
+{
+    (void)asleep(d);
+}
+
+static void expect_asleep(struct side *d, const char *what)
+{
+    char st = asleep(d);
+
+    EXPECT(st != 'r', "%s returned at once in %s: it should wait", d->who, what);
+    EXPECT(st == 'S', "%s never went to sleep in %s (its state stayed '%c', not 'S'):"
+           " is it spinning?", d->who, what, st);
+}
+
+/* ---- Part 1: creating and opening a channel ---- */
 
 TEST(create_open, 2, "§2")
 {
-    char name[128];
+    struct side d;
+    char name[128], path[200];
     struct stat st;
-    int fd;
 
-    hx_shm_name(name, sizeof name, "create");
-    shm_unlink(name);
-    make_chan(name, SMALL);
-    fd = shm_open(name, O_RDONLY, 0);
-    EXPECT(fd != -1, "after chan_create, shm_open(\"%s\"): expected the "
-           "object, got errno %s", name, hx_errname(errno));
-    EXPECT(fstat(fd, &st) == 0, "test setup: fstat failed");
-    close(fd);
-    EXPECT(st.st_size >= SMALL, "size of the object for a %d-byte ring: "
-           "expected at least %d bytes, got %lld", SMALL, SMALL,
-           (long long)st.st_size);
-    EXPECT_INT("permission bits of the object (0600 = 384)",
-               st.st_mode & 0777, 0600);
-    struct chan *w = open_end(name, CHAN_WRITE), *r = open_end(name, CHAN_READ);
-    EXPECT_INT("chan_close(writer)", chan_close(w), 0);
-    EXPECT_INT("chan_close(reader)", chan_close(r), 0);
-    EXPECT_INT("chan_unlink(name)", chan_unlink(name), 0);
+    side_start(&d, "the process", 0);
+    make_chan(&d, fresh(name, sizeof name, "create"), SMALL);
+    snprintf(path, sizeof path, "/dev/shm/%s", name + 1);
+    EXPECT(lstat(path, &st) == 0, "after chan_create, %s: expected the object, got errno"
+           " %s", path, hx_errname(errno));
+    EXPECT(st.st_size >= SMALL, "size of the object for a %d-byte ring: expected at"
+           " least %d bytes, got %lld", SMALL, SMALL, (long long)st.st_size);
+    EXPECT_INT("permission bits of the object (0600 = 384)", st.st_mode & 0777, 0600);
+    uintptr_t w = open_end(&d, name, WRITE_END), r = open_end(&d, name, READ_END);
+    expect_closed(&d, "chan_close(writer)", w);
+    expect_closed(&d, "chan_close(reader)", r);
+    EXPECT_INT("chan_unlink(name)", ch_unlink(&d, "chan_unlink(name)", name), 0);
     EXPECT_INT("the object exists after chan_unlink", exists(name), 0);
+    cx_end(&d.s);
 }
 
 TEST(create_errors, 2, "§2")
 {
-    static const size_t bad[] = { 0, 32, 1000, 4097, CHAN_MAX_CAPACITY * 2 };
-    char name[128];
+    static const size_t bad[] = { 0, 32, 1000, 4097, MAX_CAP * 2 };
+    struct side d;
+    char name[128], what[64];
     struct stat st;
 
-    hx_shm_name(name, sizeof name, "create-errors");
-    shm_unlink(name);
-    errno = 0;
-    EXPECT_INT("chan_create(NULL, 4096)", chan_create(NULL, SMALL), -1);
+    side_start(&d, "the process", 0);
+    fresh(name, sizeof name, "create-errors");
+    EXPECT_INT("chan_create(NULL, 4096)", ch_create(&d, "chan_create", NULL, SMALL), -1);
     EXPECT_ERRNO("chan_create(NULL, 4096)", EINVAL);
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        char what[64];
         snprintf(what, sizeof what, "chan_create(name, %zu)", bad[i]);
-        errno = 0;
-        EXPECT_INT(what, chan_create(name, bad[i]), -1);
+        EXPECT_INT(what, ch_create(&d, what, name, bad[i]), -1);
         EXPECT_ERRNO(what, EINVAL);
         EXPECT(!exists(name), "%s failed but left an object behind", what);
     }
-    int fd = shm_open(name, O_RDWR | O_CREAT | O_EXCL, 0600);
+    int fd = shm_open(name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     EXPECT(fd != -1 && ftruncate(fd, 100) == 0, "test setup: shm_open failed");
-    errno = 0;
-    EXPECT_INT("chan_create over an existing object",
-               chan_create(name, SMALL), -1);
-    EXPECT_ERRNO("chan_create over an existing object", EEXIST);
-    EXPECT(fstat(fd, &st) == 0, "test setup: fstat failed");
     close(fd);
+    EXPECT_INT("chan_create over an existing object",
+               ch_create(&d, "chan_create over an existing object", name, SMALL), -1);
+    EXPECT_ERRNO("chan_create over an existing object", EEXIST);
+    char path[200];
+    snprintf(path, sizeof path, "/dev/shm/%s", name + 1);
+    int there = lstat(path, &st);
     shm_unlink(name);
-    EXPECT_INT("size of the existing object after chan_create failed on it "
-               "(it must be left alone)", st.st_size, 100);
+    EXPECT(there == 0, "chan_create over an existing object removed it");
+    EXPECT_INT("size of the existing object after chan_create failed on it (it must be"
+               " left alone)", st.st_size, 100);
+    cx_end(&d.s);
 }
 
-/* In a child whose files may not grow past 8 KiB: chan_create of a 1 MiB
- * ring must fail in ftruncate (EFBIG) and leave nothing behind. */
-static int create_too_big(struct duo *d)
+/* The soft file size limit of pid, from /proc/PID/limits, or -1. */
+static long fsize_limit(pid_t pid)
 {
-    struct rlimit lim = { 8192, 8192 };
-    int before;
+    char buf[4096], *at;
+    long soft = -1;
 
-    if (signal(SIGXFSZ, SIG_IGN) == SIG_ERR ||
-        setrlimit(RLIMIT_FSIZE, &lim) == -1)
-        return flunk(&d->w, "test setup: setrlimit failed");
-    before = hx_fd_count();
-    errno = 0;
-    say(&d->w, "chan_create(name, 1 MiB) with files limited to 8 KiB");
-    if (chan_create(d->name, 1 << 20) != -1)
-        return flunk(&d->w, "chan_create(name, 1 MiB) with files limited to "
-                     "8 KiB: expected -1, got 0");
-    if (errno != EFBIG)
-        return flunk(&d->w, "chan_create(name, 1 MiB) with files limited to "
-                     "8 KiB: expected errno EFBIG (ftruncate's), got %s",
-                     hx_errname(errno));
-    if (exists(d->name))
-        return flunk(&d->w, "chan_create failed after creating the object and "
-                     "left it in /dev/shm: shm_unlink it on the error path");
-    if (hx_fd_count() != before)
-        return flunk(&d->w, "open descriptors after the failed chan_create: "
-                     "expected %d, got %d", before, hx_fd_count());
-    return OK;
+    if (cx_proc(pid, "limits", buf, sizeof buf) == 0 &&
+        (at = strstr(buf, "Max file size")) != NULL)
+        sscanf(at + strlen("Max file size"), "%ld", &soft);
+    return soft;
 }
 
 TEST(create_cleanup, 2, "§2")
 {
-    struct duo *d = duo_new("cleanup");
-    int st = reap(start(create_too_big, d, NULL));
+    struct side d;
+    char name[128];
+    const char *what = "chan_create(name, 1 MiB) with files limited to 8 KiB";
 
-    expect_child("child calling chan_create", st, &d->w);
-    duo_free(d);
+    side_start(&d, "the process", 1);   /* (its limit stays lowered) */
+    EXPECT(call(&d, "lowering the file size limit", req(SX06_FSIZE, 8192, 0, "")) == 0 &&
+           fsize_limit(d.s.pid) == 8192, "test setup: the file size limit was not set");
+    int before = cx_fds(d.s.pid);
+    long rc = ch_create(&d, what, fresh(name, sizeof name, "cleanup"), 1 << 20);
+    int err = errno, left = exists(name);
+    shm_unlink(name);
+    EXPECT(rc == -1, "%s: expected -1, got %ld", what, rc);
+    errno = err;
+    EXPECT_ERRNO("chan_create(name, 1 MiB) with files limited to 8 KiB (ftruncate's)",
+                 EFBIG);
+    EXPECT(!left, "chan_create failed after creating the object and left it in /dev/shm:"
+           " shm_unlink it on the error path");
+    EXPECT_INT("open descriptors after the failed chan_create", cx_fds(d.s.pid), before);
+    cx_end(&d.s);
 }
 
 TEST(open_errors, 2, "§2")
 {
+    struct side d;
     char name[128], other[128];
-    int before, fd;
 
-    hx_shm_name(name, sizeof name, "open-errors");
-    hx_shm_name(other, sizeof other, "not-a-chan");
-    shm_unlink(name);
-    shm_unlink(other);
-    before = hx_fd_count();
-    errno = 0;
+    side_start(&d, "the process", 0);
+    fresh(name, sizeof name, "open-errors");
+    fresh(other, sizeof other, "not-a-chan");
+    int before = cx_fds(d.s.pid);
     EXPECT_NULL("chan_open of a name that does not exist",
-                chan_open(name, CHAN_READ));
+                (void *)ch_open(&d, "chan_open", name, READ_END));
     EXPECT_ERRNO("chan_open of a name that does not exist", ENOENT);
-    errno = 0;
-    EXPECT_NULL("chan_open(NULL, CHAN_READ)", chan_open(NULL, CHAN_READ));
+    EXPECT_NULL("chan_open(NULL, CHAN_READ)", (void *)ch_open(&d, "chan_open", NULL,
+                                                              READ_END));
     EXPECT_ERRNO("chan_open(NULL, CHAN_READ)", EINVAL);
-    make_chan(name, SMALL);
+    make_chan(&d, name, SMALL);
     for (int end = 0; end <= 3; end += 3) {
-        errno = 0;
-        EXPECT_NULL("chan_open(name, end) with end neither CHAN_READ nor "
-                    "CHAN_WRITE", chan_open(name, end));
+        EXPECT_NULL("chan_open(name, end) with end neither CHAN_READ nor CHAN_WRITE",
+                    (void *)ch_open(&d, "chan_open", name, end));
         EXPECT_ERRNO("chan_open(name, end) with a bad end", EINVAL);
     }
-    fd = shm_open(other, O_RDWR | O_CREAT | O_EXCL, 0600);
-    EXPECT(fd != -1, "test setup: shm_open failed");
-    errno = 0;
-    EXPECT_NULL("chan_open of an empty object", chan_open(other, CHAN_READ));
+    /* Not a channel: 0666, so that a subject of another uid may open it. */
+    int fd = shm_open(other, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    EXPECT(fd != -1 && fchmod(fd, 0666) == 0, "test setup: shm_open failed");
+    EXPECT_NULL("chan_open of an empty object",
+                (void *)ch_open(&d, "chan_open", other, READ_END));
     EXPECT_ERRNO("chan_open of an empty object (not a channel)", EINVAL);
     EXPECT(ftruncate(fd, 2 * SMALL) == 0, "test setup: ftruncate failed");
     close(fd);
-    errno = 0;
-    EXPECT_NULL("chan_open of 8 KiB of zeros", chan_open(other, CHAN_WRITE));
+    EXPECT_NULL("chan_open of 8 KiB of zeros",
+                (void *)ch_open(&d, "chan_open", other, WRITE_END));
     EXPECT_ERRNO("chan_open of 8 KiB of zeros (not a channel)", EINVAL);
     shm_unlink(other);
-    EXPECT_INT("open descriptors after the failed chan_opens", hx_fd_count(),
-               before);
+    EXPECT_INT("open descriptors after the failed chan_opens", cx_fds(d.s.pid), before);
     EXPECT_INT("mappings of the objects after the failed chan_opens",
-               maps_of(name) + maps_of(other), 0);
+               maps_of(d.s.pid, name) + maps_of(d.s.pid, other), 0);
     shm_unlink(name);
+    cx_end(&d.s);
 }
 
 TEST(open_once, 1, "§2")
 {
+    struct side d;
     char name[128];
 
-    hx_shm_name(name, sizeof name, "once");
-    shm_unlink(name);
-    make_chan(name, SMALL);
-    struct chan *w = open_end(name, CHAN_WRITE), *r = open_end(name, CHAN_READ);
-    int maps = maps_of(name), fds = hx_fd_count();
-    errno = 0;
-    EXPECT_NULL("a second chan_open(CHAN_WRITE)", chan_open(name, CHAN_WRITE));
+    side_start(&d, "the process", 0);
+    make_chan(&d, fresh(name, sizeof name, "once"), SMALL);
+    uintptr_t w = open_end(&d, name, WRITE_END), r = open_end(&d, name, READ_END);
+    int maps = maps_of(d.s.pid, name), fds = cx_fds(d.s.pid);
+    EXPECT_NULL("a second chan_open(CHAN_WRITE)",
+                (void *)ch_open(&d, "chan_open", name, WRITE_END));
     EXPECT_ERRNO("a second chan_open(CHAN_WRITE)", EBUSY);
-    errno = 0;
-    EXPECT_NULL("a second chan_open(CHAN_READ)", chan_open(name, CHAN_READ));
+    EXPECT_NULL("a second chan_open(CHAN_READ)",
+                (void *)ch_open(&d, "chan_open", name, READ_END));
     EXPECT_ERRNO("a second chan_open(CHAN_READ)", EBUSY);
     EXPECT_INT("mappings of the channel after the refused chan_opens",
-               maps_of(name), maps);
-    EXPECT_INT("open descriptors after the refused chan_opens", hx_fd_count(),
-               fds);
-    EXPECT_INT("chan_close(writer)", chan_close(w), 0);
-    errno = 0;
+               maps_of(d.s.pid, name), maps);
+    EXPECT_INT("open descriptors after the refused chan_opens", cx_fds(d.s.pid), fds);
+    expect_closed(&d, "chan_close(writer)", w);
     EXPECT_NULL("chan_open(CHAN_WRITE) after the writer closed",
-                chan_open(name, CHAN_WRITE));
+                (void *)ch_open(&d, "chan_open", name, WRITE_END));
     EXPECT_ERRNO("chan_open(CHAN_WRITE) after the writer closed", EBUSY);
-    EXPECT_INT("chan_close(reader)", chan_close(r), 0);
+    expect_closed(&d, "chan_close(reader)", r);
     shm_unlink(name);
+    cx_end(&d.s);
+}
+
+/* One channel's life in d, checked from outside: create, open both ends,
+ * unlink, close both. */
+static void one_life(struct side *d, const char *name, int before)
+{
+    make_chan(d, name, SMALL);
+    EXPECT_INT("open descriptors after chan_create", cx_fds(d->s.pid), before);
+    EXPECT_INT("mappings of the object after chan_create", maps_of(d->s.pid, name), 0);
+    uintptr_t w = open_end(d, name, WRITE_END);
+    EXPECT_INT("open descriptors after chan_open (close the descriptor once mapped)",
+               cx_fds(d->s.pid), before);
+    EXPECT(maps_of(d->s.pid, name) > 0, "chan_open(CHAN_WRITE): the object is not"
+           " mapped (no /dev/shm line for it in /proc/PID/maps)");
+    uintptr_t r = open_end(d, name, READ_END);
+    EXPECT_INT("chan_unlink(name)", ch_unlink(d, "chan_unlink(name)", name), 0);
+    EXPECT_INT("the object exists after chan_unlink", exists(name), 0);
+    expect_closed(d, "chan_close(writer)", w);
+    expect_closed(d, "chan_close(reader)", r);
+}
+
+/* A step of the Valgrind pass's leak check: one channel's life. */
+static void life_step(struct cx_subject *s, void *name)
+{
+    struct side d = { .s = *s, .who = "the process" };
+
+    one_life(&d, name, cx_fds(s->pid));
 }
 
 TEST(no_leaks, 2, "§2")
 {
+    struct side d;
     char name[128], perms[5] = "";
-    int before = hx_fd_count();
 
-    hx_shm_name(name, sizeof name, "leaks");
-    shm_unlink(name);
+    side_start(&d, "the process", 0);
+    fresh(name, sizeof name, "leaks");
+    int before = cx_fds(d.s.pid);
     for (long i = 0; i < hx_iters(50); i++) {
-        make_chan(name, SMALL);
-        EXPECT_INT("open descriptors after chan_create", hx_fd_count(), before);
-        EXPECT_INT("mappings of the object after chan_create", maps_of(name), 0);
-        struct chan *w = open_end(name, CHAN_WRITE);
-        EXPECT_INT("open descriptors after chan_open (close the descriptor "
-                   "once mapped)", hx_fd_count(), before);
-        EXPECT(maps_of(name) > 0, "chan_open(CHAN_WRITE): the object is not "
-               "mapped (no /dev/shm line for it in /proc/self/maps)");
-        struct chan *r = open_end(name, CHAN_READ);
-        EXPECT_INT("chan_unlink(name)", chan_unlink(name), 0);
-        EXPECT_INT("the object exists after chan_unlink", exists(name), 0);
-        EXPECT_INT("chan_close(writer)", chan_close(w), 0);
-        EXPECT_INT("chan_close(reader)", chan_close(r), 0);
-        EXPECT_INT("mappings of the object after both chan_close",
-                   maps_of(name), 0);
+        one_life(&d, name, before);
+        EXPECT_INT("mappings of the object after both chan_close", maps_of(d.s.pid, name),
+                   0);
     }
-    EXPECT(hx_fd_count() == before, "open descriptors after %ld channels: "
-           "expected %d, got %d", hx_iters(50), before, hx_fd_count());
-    make_chan(name, SMALL);
-    struct chan *w = open_end(name, CHAN_WRITE);
-    map_perms(name, perms);
+    EXPECT_INT("open descriptors after the channels", cx_fds(d.s.pid), before);
+    make_chan(&d, name, SMALL);
+    uintptr_t w = open_end(&d, name, WRITE_END);
+    map_perms(d.s.pid, name, perms);
     EXPECT_STR("permissions of the channel's mapping", perms, "rw-s");
-    EXPECT_INT("chan_close(writer)", chan_close(w), 0);
-    errno = 0;
-    EXPECT_INT("chan_close(NULL)", chan_close(NULL), -1);
+    expect_closed(&d, "chan_close(writer)", w);
+    EXPECT_INT("chan_close(NULL)", ch_close(&d, "chan_close(NULL)", 0), -1);
     EXPECT_ERRNO("chan_close(NULL)", EINVAL);
-    EXPECT_INT("chan_unlink(name)", chan_unlink(name), 0);
-    errno = 0;
-    EXPECT_INT("chan_unlink of a removed name", chan_unlink(name), -1);
+    EXPECT_INT("chan_unlink(name)", ch_unlink(&d, "chan_unlink(name)", name), 0);
+    EXPECT_INT("chan_unlink of a removed name", ch_unlink(&d, "chan_unlink", name), -1);
     EXPECT_ERRNO("chan_unlink of a removed name", ENOENT);
-    errno = 0;
-    EXPECT_INT("chan_unlink(NULL)", chan_unlink(NULL), -1);
+    EXPECT_INT("chan_unlink(NULL)", ch_unlink(&d, "chan_unlink(NULL)", NULL), -1);
     EXPECT_ERRNO("chan_unlink(NULL)", EINVAL);
+    cx_end(&d.s);
+    if (getenv("HX_VALGRIND"))          /* the leak points, from outside too */
+        cx_expect_steady("a channel's life (create, open, unlink, close)", life_step,
+                         fresh(name, sizeof name, "steady"));
 }
 
-/* Part 2: the ring */
+/* ---- Part 2: the ring ---- */
 
 TEST(ring_roundtrip, 2, "§3")
 {
+    struct side d;
     char name[128];
-    unsigned char in[SMALL], out[SMALL];
+    unsigned char in[100], out[SMALL];
 
-    hx_shm_name(name, sizeof name, "roundtrip");
-    shm_unlink(name);
-    make_chan(name, SMALL);
-    struct chan *w = open_end(name, CHAN_WRITE), *r = open_end(name, CHAN_READ);
-    fill(in, 0, 100);
-    EXPECT_INT("chan_write(100 bytes) into an empty ring", chan_write(w, in, 100),
-               100);
-    memset(out, 0, sizeof out);
+    side_start(&d, "the process", 0);
+    make_chan(&d, fresh(name, sizeof name, "roundtrip"), SMALL);
+    uintptr_t w = open_end(&d, name, WRITE_END), r = open_end(&d, name, READ_END);
+    fill(in, 0, sizeof in);
+    EXPECT_INT("chan_write(100 bytes) into an empty ring",
+               ch_write(&d, "chan_write(100)", w, in, 100), 100);
+    expect_ring("after chan_write(100 bytes)", name, SMALL, 0, 100);
     EXPECT_INT("chan_read(4096) with 100 bytes in the ring",
-               chan_read(r, out, sizeof out), 100);
-    EXPECT(memcmp(in, out, 100) == 0, "the 100 bytes read back differ from "
-           "those written (first difference at byte %ld)",
-           mismatch(out, 0, 100));
-    EXPECT_INT("chan_write(w, buf, 0)", chan_write(w, in, 0), 0);
-    EXPECT_INT("chan_write(3 bytes)", chan_write(w, "abc", 3), 3);
+               ch_read(&d, "chan_read(4096)", r, SMALL, out), 100);
+    EXPECT(mismatch(out, 0, 100) < 0, "the 100 bytes read back differ from those written"
+           " (first difference at byte %ld)", mismatch(out, 0, 100));
+    EXPECT_INT("chan_write(w, buf, 0)", ch_write(&d, "chan_write(w, buf, 0)", w, in, 0), 0);
+    EXPECT_INT("chan_write(3 bytes)", ch_write(&d, "chan_write(3)", w, "abc", 3), 3);
     EXPECT_INT("chan_read(r, buf, 0) (returns at once)",
-               chan_read(r, out, 0), 0);
+               ch_read(&d, "chan_read(r, buf, 0)", r, 0, NULL), 0);
     EXPECT_INT("chan_read(2) with 3 bytes in the ring",
-               chan_read(r, out, 2), 2);
+               ch_read(&d, "chan_read(2)", r, 2, out), 2);
     EXPECT_INT("chan_read(10) with 1 byte in the ring",
-               chan_read(r, out + 2, 10), 1);
-    EXPECT(memcmp(out, "abc", 3) == 0, "read back \"%.3s\", expected \"abc\"",
-           (char *)out);
-    EXPECT_INT("chan_close(writer)", chan_close(w), 0);
-    EXPECT_INT("chan_close(reader)", chan_close(r), 0);
+               ch_read(&d, "chan_read(10)", r, 10, out + 2), 1);
+    EXPECT(memcmp(out, "abc", 3) == 0, "read back \"%.3s\", expected \"abc\"", (char *)out);
+    expect_closed(&d, "chan_close(writer)", w);
+    expect_closed(&d, "chan_close(reader)", r);
     shm_unlink(name);
+    cx_end(&d.s);
 }
 
 TEST(ring_wrap, 3, "§3")
 {
-    char name[128];
+    struct side d;
+    char name[128], what[160];
     unsigned char buf[256];
-    uint64_t seed = 0x6a09e667f3bcc908u, wpos = 0, rpos = 0;
-    const size_t cap = CHAN_MIN_CAPACITY;
+    uint64_t wpos = 0, rpos = 0;
+    const size_t cap = MIN_CAP;
 
-    hx_shm_name(name, sizeof name, "wrap");
-    shm_unlink(name);
-    make_chan(name, cap);
-    struct chan *w = open_end(name, CHAN_WRITE), *r = open_end(name, CHAN_READ);
-    for (long round = 0; round < hx_iters(5000); round++) {
+    side_start(&d, "the process", 0);
+    make_chan(&d, fresh(name, sizeof name, "wrap"), cap);
+    uintptr_t w = open_end(&d, name, WRITE_END), r = open_end(&d, name, READ_END);
+    for (long round = 0; round < hx_iters(3000); round++) {
         size_t used = (size_t)(wpos - rpos);
-        if (used < cap - 1 && (used == 0 || rnd(&seed, 0, 1))) {
-            size_t n = rnd(&seed, 1, cap - 1 - used);    /* never full */
+        if (used < cap - 1 && (used == 0 || rnd(0, 1))) {
+            size_t n = rnd(1, cap - 1 - used);          /* never full */
             fill(buf, wpos, n);
-            EXPECT(chan_write(w, buf, n) == (ssize_t)n, "round %ld: chan_write"
-                   "(%zu) with %zu of %zu bytes in use (ring index %llu): "
-                   "expected %zu (errno %s)", round, n, used, cap,
-                   (unsigned long long)(wpos % cap), n, hx_errname(errno));
+            snprintf(what, sizeof what, "round %ld: chan_write(%zu) with %zu of %zu bytes"
+                     " in use (ring index %llu)", round, n, used, cap,
+                     (unsigned long long)(wpos % cap));
+            long k = ch_write(&d, what, w, buf, n);
+            EXPECT(k == (long)n, "%s: expected %zu, got %ld (errno %s)", what, n, k,
+                   hx_errname(errno));
+            expect_ring(what, name, cap, wpos, n);
             wpos += n;
         } else {
-            size_t n = rnd(&seed, 1, sizeof buf), want = n < used ? n : used;
-            ssize_t got = chan_read(r, buf, n);
-            EXPECT(got == (ssize_t)want, "round %ld: chan_read(%zu) with %zu "
-                   "bytes in the ring from index %llu: expected %zu (all that "
-                   "fit, across the end of the ring), got %zd", round, n, used,
-                   (unsigned long long)(rpos % cap), want, got);
+            size_t n = rnd(1, sizeof buf), want = n < used ? n : used;
+            snprintf(what, sizeof what, "round %ld: chan_read(%zu) with %zu bytes in the"
+                     " ring from index %llu", round, n, used,
+                     (unsigned long long)(rpos % cap));
+            long got = ch_read(&d, what, r, n, buf);
+            EXPECT(got == (long)want, "%s: expected %zu (all that fit, across the end of"
+                   " the ring), got %ld", what, want, got);
             long bad = mismatch(buf, rpos, want);
-            EXPECT(bad < 0, "round %ld: stream byte %llu (ring index %llu): "
-                   "expected 0x%02x, got 0x%02x", round,
-                   (unsigned long long)(rpos + (size_t)bad),
+            EXPECT(bad < 0, "%s: stream byte %llu (ring index %llu): expected 0x%02x, got"
+                   " 0x%02x", what, (unsigned long long)(rpos + (size_t)bad),
                    (unsigned long long)((rpos + (size_t)bad) % cap),
                    pat(rpos + (size_t)bad), buf[bad < 0 ? 0 : bad]);
             rpos += want;
         }
     }
-    EXPECT_INT("chan_close(writer)", chan_close(w), 0);
-    EXPECT_INT("chan_close(reader)", chan_close(r), 0);
+    expect_closed(&d, "chan_close(writer)", w);
+    expect_closed(&d, "chan_close(reader)", r);
     shm_unlink(name);
-}
-
-/* In a child holding both ends of a 4096-byte ring: fill it exactly, twice
- * (the second time across the end of the ring). */
-static int fill_exactly(struct duo *d)
-{
-    static unsigned char buf[SMALL];
-    struct chan *w = chan_open(d->name, CHAN_WRITE);
-    struct chan *r = chan_open(d->name, CHAN_READ);
-    uint64_t pos = 0;
-    ssize_t k;
-
-    if (w == NULL || r == NULL)
-        return flunk(&d->w, "chan_open failed (errno %s)", hx_errname(errno));
-    for (int round = 0; round < 2; round++) {
-        size_t n = round == 0 ? SMALL : 100;
-        fill(buf, pos, n);
-        say(&d->w, "chan_write of %zu bytes into an empty %d-byte ring "
-            "(at index %llu)", n, SMALL, (unsigned long long)(pos % SMALL));
-        if ((k = chan_write(w, buf, n)) != (ssize_t)n)
-            return flunk(&d->w, "chan_write(%zu) into an empty ring: expected "
-                         "%zu, got %zd (errno %s)", n, n, k, hx_errname(errno));
-        if (read_exactly(&d->w, r, buf, pos, n, SMALL) != 0)
-            return 1;
-        pos += n;
-        fill(buf, pos, SMALL);
-        say(&d->w, "chan_write of exactly %d bytes (the capacity) into an "
-            "empty ring, at index %llu", SMALL,
-            (unsigned long long)(pos % SMALL));
-        if ((k = chan_write(w, buf, SMALL)) != SMALL)
-            return flunk(&d->w, "chan_write(capacity) into an empty ring: "
-                         "expected %d, got %zd (errno %s)", SMALL, k,
-                         hx_errname(errno));
-        say(&d->w, "chan_read(%d) of a full ring", 2 * SMALL);
-        static unsigned char out[2 * SMALL];
-        if ((k = chan_read(r, out, sizeof out)) != SMALL)
-            return flunk(&d->w, "chan_read(%d) of a full %d-byte ring: expected"
-                         " %d, got %zd", 2 * SMALL, SMALL, SMALL, k);
-        long bad = mismatch(out, pos, SMALL);
-        if (bad >= 0)
-            return flunk(&d->w, "full ring at index %llu: stream byte %llu: "
-                         "expected 0x%02x, got 0x%02x",
-                         (unsigned long long)(pos % SMALL),
-                         (unsigned long long)(pos + (size_t)bad),
-                         pat(pos + (size_t)bad), out[bad]);
-        pos += SMALL;
-    }
-    if (chan_close(w) != 0 || chan_close(r) != 0)
-        return flunk(&d->w, "chan_close failed");
-    return OK;
+    cx_end(&d.s);
 }
 
 TEST(ring_full, 2, "§3")
 {
-    struct duo *d = duo_new("full");
+    static unsigned char buf[2 * SMALL];
+    struct side d;
+    char name[128], what[160];
+    uint64_t pos = 0;
 
-    make_chan(d->name, SMALL);
-    int st = reap(start(fill_exactly, d, NULL));
-    expect_child("process filling the ring", st, &d->w);
-    duo_free(d);
+    side_start(&d, "the process", 0);
+    make_chan(&d, fresh(name, sizeof name, "full"), SMALL);
+    uintptr_t w = open_end(&d, name, WRITE_END), r = open_end(&d, name, READ_END);
+    for (int round = 0; round < 2; round++) {
+        size_t n = round == 0 ? SMALL : 100 + rnd(0, 1000);
+        fill(buf, pos, n);
+        snprintf(what, sizeof what, "chan_write(%zu) into an empty %d-byte ring (at index"
+                 " %llu)", n, SMALL, (unsigned long long)(pos % SMALL));
+        EXPECT_INT(what, ch_write(&d, what, w, buf, n), n);
+        snprintf(what, sizeof what, "chan_read(%d) with %zu bytes in the ring", SMALL, n);
+        EXPECT_INT(what, ch_read(&d, what, r, SMALL, buf), n);
+        EXPECT(mismatch(buf, pos, n) < 0, "%s: the bytes differ from those written", what);
+        pos += n;
+        fill(buf, pos, SMALL);
+        snprintf(what, sizeof what, "chan_write of exactly %d bytes (the capacity) into an"
+                 " empty ring, at index %llu", SMALL, (unsigned long long)(pos % SMALL));
+        EXPECT_INT(what, ch_write(&d, what, w, buf, SMALL), SMALL);
+        expect_ring(what, name, SMALL, pos, SMALL);
+        snprintf(what, sizeof what, "chan_read(%d) of a full %d-byte ring", 2 * SMALL, SMALL);
+        EXPECT_INT(what, ch_read(&d, what, r, 2 * SMALL, buf), SMALL);
+        long bad = mismatch(buf, pos, SMALL);
+        EXPECT(bad < 0, "full ring at index %llu: stream byte %llu: expected 0x%02x, got"
+               " 0x%02x", (unsigned long long)(pos % SMALL),
+               (unsigned long long)(pos + (size_t)bad), pat(pos + (size_t)(bad < 0 ? 0 : bad)),
+               buf[bad < 0 ? 0 : bad]);
+        pos += SMALL;
+    }
+    expect_closed(&d, "chan_close(writer)", w);
+    expect_closed(&d, "chan_close(reader)", r);
+    shm_unlink(name);
+    cx_end(&d.s);
 }
 
 TEST(wrong_end, 1, "§3")
 {
-    char name[128], buf[8];
+    struct side d;
+    char name[128];
+    unsigned char buf[8];
 
-    hx_shm_name(name, sizeof name, "ends");
-    shm_unlink(name);
-    make_chan(name, SMALL);
-    struct chan *w = open_end(name, CHAN_WRITE), *r = open_end(name, CHAN_READ);
-    errno = 0;
-    EXPECT_INT("chan_read on the write end", chan_read(w, buf, 1), -1);
+    side_start(&d, "the process", 0);
+    make_chan(&d, fresh(name, sizeof name, "ends"), SMALL);
+    uintptr_t w = open_end(&d, name, WRITE_END), r = open_end(&d, name, READ_END);
+    EXPECT_INT("chan_read on the write end", ch_read(&d, "chan_read(w)", w, 1, NULL), -1);
     EXPECT_ERRNO("chan_read on the write end", EBADF);
-    errno = 0;
-    EXPECT_INT("chan_write on the read end", chan_write(r, "x", 1), -1);
+    EXPECT_INT("chan_write on the read end", ch_write(&d, "chan_write(r)", r, "x", 1), -1);
     EXPECT_ERRNO("chan_write on the read end", EBADF);
-    errno = 0;
-    EXPECT_INT("chan_write(NULL, ...)", chan_write(NULL, "x", 1), -1);
+    EXPECT_INT("chan_write(NULL, ...)", ch_write(&d, "chan_write(NULL)", 0, "x", 1), -1);
     EXPECT_ERRNO("chan_write(NULL, ...)", EINVAL);
-    errno = 0;
-    EXPECT_INT("chan_read(NULL, ...)", chan_read(NULL, buf, 1), -1);
+    EXPECT_INT("chan_read(NULL, ...)", ch_read(&d, "chan_read(NULL)", 0, 1, NULL), -1);
     EXPECT_ERRNO("chan_read(NULL, ...)", EINVAL);
-    errno = 0;
-    EXPECT_INT("chan_write(w, NULL, 5)", chan_write(w, NULL, 5), -1);
+    EXPECT_INT("chan_write(w, NULL, 5)",
+               call(&d, "chan_write(w, NULL, 5)", req(SX06_WRITE, w, 5, NULL)), -1);
     EXPECT_ERRNO("chan_write(w, NULL, 5)", EINVAL);
-    errno = 0;
-    EXPECT_INT("chan_read(r, NULL, 5)", chan_read(r, NULL, 5), -1);
+    EXPECT_INT("chan_read(r, NULL, 5)",
+               call(&d, "chan_read(r, NULL, 5)", req(SX06_READ, r, 5, NULL)), -1);
     EXPECT_ERRNO("chan_read(r, NULL, 5)", EINVAL);
-    errno = 0;
-    EXPECT_INT("chan_write(w, buf, SIZE_MAX)", chan_write(w, buf, SIZE_MAX), -1);
+    EXPECT_INT("chan_write(w, buf, SIZE_MAX)",
+               call(&d, "chan_write(w, buf, SIZE_MAX)", req(SX06_WRITE, w, SIZE_MAX, "")), -1);
     EXPECT_ERRNO("chan_write(w, buf, SIZE_MAX) (more than SSIZE_MAX)", EINVAL);
     EXPECT_INT("chan_write(3) after the failed calls",
-               chan_write(w, "xyz", 3), 3);
+               ch_write(&d, "chan_write(3)", w, "xyz", 3), 3);
     EXPECT_INT("chan_read(8) after the failed calls: the 3 bytes, no more",
-               chan_read(r, buf, sizeof buf), 3);
-    EXPECT_INT("chan_close(writer)", chan_close(w), 0);
-    EXPECT_INT("chan_close(reader)", chan_close(r), 0);
+               ch_read(&d, "chan_read(8)", r, sizeof buf, buf), 3);
+    expect_closed(&d, "chan_close(writer)", w);
+    expect_closed(&d, "chan_close(reader)", r);
     shm_unlink(name);
+    cx_end(&d.s);
 }
 
-/* Part 3: blocking */
+/* ---- Part 3: blocking ---- */
 
-/* Reader: one chan_read on an empty ring; expects "wake!". */
-static int read_wake(struct duo *d)
+/* A writer and a reader, each a subject of its own, on one channel. */
+struct duo {
+    struct side w, r;
+    uintptr_t wh, rh;                   /* their handles */
+    char name[128];
+};
+
+static void duo_start(struct duo *d, const char *tag)
 {
-    struct chan *r = chan_open(d->name, CHAN_READ);
-    char buf[100] = "";
-    ssize_t k;
+    side_start(&d->w, "the writer", 0);
+    side_start(&d->r, "the reader", 1);
+    make_chan(&d->w, fresh(d->name, sizeof d->name, tag), SMALL);
+    d->wh = open_end(&d->w, d->name, WRITE_END);
+    d->rh = open_end(&d->r, d->name, READ_END);
+}
 
-    if (r == NULL)
-        return flunk(&d->r, "chan_open(CHAN_READ) failed (errno %s)",
-                     hx_errname(errno));
-    say(&d->r, "chan_read(100) on an empty ring");
-    k = chan_read(r, buf, sizeof buf);
-    if (k != 5 || memcmp(buf, "wake!", 5) != 0)
-        return flunk(&d->r, "chan_read(100) woken by a 5-byte write: expected 5"
-                     " bytes \"wake!\", got %zd (\"%.5s\", errno %s)", k, buf,
-                     hx_errname(errno));
-    return chan_close(r) == 0 ? OK : flunk(&d->r, "chan_close failed");
+static void duo_end(struct duo *d)
+{
+    shm_unlink(d->name);
+    cx_end(&d->r.s);
+    cx_end(&d->w.s);
 }
 
 TEST(block_empty, 2, "§4")
 {
-    struct duo *d = duo_new("empty");
+    struct duo d;
+    unsigned char buf[8];
 
-    make_chan(d->name, SMALL);
-    struct chan *w = open_end(d->name, CHAN_WRITE);
-    pid_t pid = start(read_wake, d, w);
-    asleep(pid, &d->r, 1);
-    ssize_t k = chan_write(w, "wake!", 5);
-    int st = reap(pid);
-    EXPECT_INT("chan_write(5) while the reader waits", k, 5);
-    expect_child("reader", st, &d->r);
-    EXPECT_INT("chan_close(writer)", chan_close(w), 0);
-    duo_free(d);
+    duo_start(&d, "empty");
+    start_call(&d.r, "chan_read(100) on an empty ring", req(SX06_READ, d.rh, 100, ""));
+    settle(&d.r);
+    EXPECT_INT("chan_write(5) while the reader waits",
+               ch_write(&d.w, "chan_write(5)", d.wh, "wake!", 5), 5);
+    long k = woken(&d.r, "chan_read(100) on an empty ring");
+    EXPECT(k == 5 && cx_peek(d.r.s.pid, d.r.rbuf, buf, 5) == 0 && memcmp(buf, "wake!", 5)
+           == 0, "chan_read(100) woken by a 5-byte write: expected 5 bytes \"wake!\", got"
+           " %ld (errno %s)", k, hx_errname(errno));
+    expect_closed(&d.w, "chan_close(writer)", d.wh);
+    expect_closed(&d.r, "chan_close(reader)", d.rh);
+    duo_end(&d);
 }
 
-/* Writer: writes `total` bytes of stream in pieces of up to `piece`. */
-static int write_stream(struct duo *d, size_t total, size_t piece)
-{
-    struct chan *w = chan_open(d->name, CHAN_WRITE);
-    unsigned char *buf = malloc(piece);
-    ssize_t k;
+/* A stream of total bytes from writer to reader, the checker carrying
+ * each call: writes of wmin..wmax bytes, reads of rmin..rmax. If
+ * writer_first, the reader starts only once the writer sleeps on a full
+ * ring. Now and then a side waits a moment, so that the other one also
+ * waits for it. Fails where a call returns what it must not, or stays
+ * blocked for limit(). */
+struct flow {
+    size_t total, wmin, wmax, rmin, rmax;
+    int writer_first;
+};
 
-    if (w == NULL || buf == NULL)
-        return flunk(&d->w, "chan_open(CHAN_WRITE) failed (errno %s)",
-                     hx_errname(errno));
-    for (size_t pos = 0; pos < total; pos += piece) {
-        size_t n = total - pos < piece ? total - pos : piece;
-        fill(buf, pos, n);
-        say(&d->w, "chan_write(%zu) at stream byte %zu of %zu (ring %d)", n,
-            pos, total, SMALL);
-        if ((k = chan_write(w, buf, n)) != (ssize_t)n)
-            return flunk(&d->w, "chan_write(%zu) at stream byte %zu: expected "
-                         "%zu, got %zd (errno %s)", n, pos, n, k,
-                         hx_errname(errno));
+/* The next write of the stream: its bytes into the writer's buffer. */
+static void send_write(struct duo *d, uint64_t pos, size_t n, char *what, size_t size)
+{
+    static unsigned char buf[SX06_BUF];
+
+    fill(buf, pos, n);
+    EXPECT(cx_poke(d->w.s.pid, d->w.wbuf, buf, n) == 0, "test setup: cannot fill the"
+           " writer's buffer");
+    snprintf(what, size, "chan_write(%zu) at stream byte %llu", n, (unsigned long long)pos);
+    start_call(&d->w, what, req(SX06_WRITE, d->wh, n, ""));
+}
+
+/* A reply from d for its call what: its value, errno set. */
+static long reply_of(struct side *d)
+{
+    struct sx_rep r;
+
+    cx_reply(&d->s, &r);
+    errno = r.err;
+    return (long)r.ret;
+}
+
+/* Check the k bytes the reader read at pos (asked n). */
+static void check_read(struct duo *d, const char *what, uint64_t pos, size_t n, long k)
+{
+    static unsigned char buf[SX06_BUF];
+
+    EXPECT(k > 0 && (size_t)k <= n, "%s: expected 1 to %zu, got %ld (errno %s)", what, n,
+           k, hx_errname(errno));
+    EXPECT(cx_peek(d->r.s.pid, d->r.rbuf, buf, (size_t)k) == 0, "test setup: cannot read"
+           " the reader's buffer");
+    long bad = mismatch(buf, pos, (size_t)k);
+    EXPECT(bad < 0, "stream byte %llu: expected 0x%02x, got 0x%02x (lost, repeated or"
+           " misplaced bytes)", (unsigned long long)(pos + (size_t)bad),
+           pat(pos + (size_t)(bad < 0 ? 0 : bad)), buf[bad < 0 ? 0 : bad]);
+}
+
+static void flow(struct duo *d, const struct flow *f)
+{
+    char wwhat[96] = "", rwhat[96] = "";
+    uint64_t wpos = 0, rpos = 0;
+    size_t wn = 0, rn = 0;
+    int wbusy = 0, rbusy = 0, reading = !f->writer_first;
+    struct cx_subject *both[2] = { &d->w.s, &d->r.s };
+
+    while (rpos < f->total) {
+        if (!wbusy && wpos < f->total) {
+            wn = rnd(f->wmin, f->wmax);
+            wn = wn < f->total - wpos ? wn : f->total - wpos;
+            send_write(d, wpos, wn, wwhat, sizeof wwhat);
+            wbusy = 1;
+        }
+        if (!reading && wbusy) {        /* writer first: until it waits */
+            char st = asleep(&d->w);
+            if (st == 'r') {
+                long k = reply_of(&d->w);
+                EXPECT(k == (long)wn, "%s: expected %zu, got %ld (errno %s)", wwhat, wn,
+                       k, hx_errname(errno));
+                wpos += wn;
+                wbusy = 0;
+                reading = wpos >= f->total;     /* (it never had to wait) */
+                continue;
+            }
+            reading = 1;                /* (asleep, or spinning: wait_sleeps) */
+        }
+        if (!rbusy && reading) {
+            rn = rnd(f->rmin, f->rmax);
+            snprintf(rwhat, sizeof rwhat, "chan_read(%zu) at stream byte %llu", rn,
+                     (unsigned long long)rpos);
+            start_call(&d->r, rwhat, req(SX06_READ, d->rh, rn, ""));
+            rbusy = 1;
+        }
+        int i = cx_poll_any(both, 2, limit());
+        EXPECT(i != -1, "still blocked after %.0f s: %s in %s, %s in %s: nothing woke"
+               " them, or one went back to sleep", limit(), d->w.who,
+               wbusy ? wwhat : "no call", d->r.who, rbusy ? rwhat : "no call");
+        if (i == 0) {
+            long k = reply_of(&d->w);
+            EXPECT(k == (long)wn, "%s: expected %zu, got %ld (errno %s)", wwhat, wn, k,
+                   hx_errname(errno));
+            wpos += wn;
+            wbusy = 0;
+        } else {
+            long k = reply_of(&d->r);
+            check_read(d, rwhat, rpos, rn, k);
+            rpos += (uint64_t)k;
+            rbusy = 0;
+        }
+        if (cx_rand() % 64 == 0)
+            pause_ms(1);                /* the other side waits a moment */
     }
-    free(buf);
-    return chan_close(w) == 0 ? OK : flunk(&d->w, "chan_close failed");
-}
-
-/* Reader: once told to go, reads `total` bytes in reads of up to `piece`. */
-static int read_stream(struct duo *d, size_t total, size_t piece)
-{
-    struct chan *r = chan_open(d->name, CHAN_READ);
-    unsigned char *buf = malloc(piece);
-
-    if (r == NULL || buf == NULL)
-        return flunk(&d->r, "chan_open(CHAN_READ) failed (errno %s)",
-                     hx_errname(errno));
-    await_go(&d->r);
-    if (read_exactly(&d->r, r, buf, 0, total, piece) != 0) {
-        chan_close(r);                  /* the writer need not wait */
-        return 1;
-    }
-    free(buf);
-    return chan_close(r) == 0 ? OK : flunk(&d->r, "chan_close failed");
-}
-
-#define FULL_TOTAL (3 * SMALL + 123)
-
-static int write_full(struct duo *d)
-{
-    return write_stream(d, FULL_TOTAL, SMALL / 2 + 8);
-}
-
-static int read_full(struct duo *d)
-{
-    return read_stream(d, FULL_TOTAL, 1000);
-}
-
-/* Run writer and reader; the reader starts once the writer sleeps on a
- * full ring. */
-static void writer_first(const char *tag, int (*wfn)(struct duo *),
-                         int (*rfn)(struct duo *))
-{
-    struct duo *d = duo_new(tag);
-
-    make_chan(d->name, SMALL);
-    pid_t wp = start(wfn, d, NULL), rp = start(rfn, d, NULL);
-    asleep(wp, &d->w, 1);
-    atomic_store(&d->r.go, 1);
-    int ws = reap(wp), rs = reap(rp);
-    expect_pair(d, ws, rs);
-    duo_free(d);
 }
 
 TEST(block_full, 2, "§4")
 {
-    writer_first("full2", write_full, read_full);
+    struct duo d;
+    const struct flow f = { 3 * SMALL + 123, SMALL / 2 + 8, SMALL / 2 + 8, 1000, 1000, 1 };
+
+    duo_start(&d, "full2");
+    flow(&d, &f);
+    expect_closed(&d.w, "chan_close(writer)", d.wh);
+    expect_closed(&d.r, "chan_close(reader)", d.rh);
+    duo_end(&d);
 }
-
-/* Reader: chan_read on an empty ring for a while; records its CPU time. */
-static int read_idle(struct duo *d)
-{
-    struct chan *r = chan_open(d->name, CHAN_READ);
-    struct rusage a, b;
-    char c = 0;
-
-    if (r == NULL)
-        return flunk(&d->r, "chan_open(CHAN_READ) failed (errno %s)",
-                     hx_errname(errno));
-    getrusage(RUSAGE_SELF, &a);
-    say(&d->r, "chan_read(1) on an empty ring");
-    if (chan_read(r, &c, 1) != 1 || c != 'z')
-        return flunk(&d->r, "chan_read(1) woken by a 1-byte write: expected 1 "
-                     "byte 'z' (errno %s)", hx_errname(errno));
-    getrusage(RUSAGE_SELF, &b);
-    d->r.cpu_us = (b.ru_utime.tv_sec - a.ru_utime.tv_sec + b.ru_stime.tv_sec -
-                   a.ru_stime.tv_sec) * 1000000L + b.ru_utime.tv_usec -
-                  a.ru_utime.tv_usec + b.ru_stime.tv_usec - a.ru_stime.tv_usec;
-    return chan_close(r) == 0 ? OK : flunk(&d->r, "chan_close failed");
-}
-
-/* Writer: one byte more than the ring holds; records its CPU time. */
-static int write_idle(struct duo *d)
-{
-    static unsigned char buf[SMALL + 1];
-    struct chan *w = chan_open(d->name, CHAN_WRITE);
-    struct rusage a, b;
-
-    if (w == NULL)
-        return flunk(&d->w, "chan_open(CHAN_WRITE) failed (errno %s)",
-                     hx_errname(errno));
-    fill(buf, 0, sizeof buf);
-    getrusage(RUSAGE_SELF, &a);
-    say(&d->w, "chan_write(%d) into an empty %d-byte ring", SMALL + 1, SMALL);
-    if (chan_write(w, buf, sizeof buf) != (ssize_t)sizeof buf)
-        return flunk(&d->w, "chan_write(%d): expected %d (errno %s)", SMALL + 1,
-                     SMALL + 1, hx_errname(errno));
-    getrusage(RUSAGE_SELF, &b);
-    d->w.cpu_us = (b.ru_utime.tv_sec - a.ru_utime.tv_sec + b.ru_stime.tv_sec -
-                   a.ru_stime.tv_sec) * 1000000L + b.ru_utime.tv_usec -
-                  a.ru_utime.tv_usec + b.ru_stime.tv_usec - a.ru_stime.tv_usec;
-    return chan_close(w) == 0 ? OK : flunk(&d->w, "chan_close failed");
-}
-
-#define IDLE_MS 300                     /* how long wait_sleeps waits */
-#define IDLE_CPU_US 60000               /* CPU a sleeping waiter may use */
 
 TEST(wait_sleeps, 2, "§4")
 {
-    static unsigned char buf[SMALL];
-    struct duo *d = duo_new("sleeps");
+    struct duo d;
+    unsigned char c = 0;
+    static unsigned char buf[SMALL + 1];
 
-    make_chan(d->name, SMALL);
-    struct chan *w = open_end(d->name, CHAN_WRITE);
-    pid_t pid = start(read_idle, d, w);
-    char state = asleep(pid, &d->r, 1);
+    duo_start(&d, "sleeps");
+    start_call(&d.r, "chan_read(1) on an empty ring", req(SX06_READ, d.rh, 1, ""));
+    expect_asleep(&d.r, "chan_read(1) on an empty ring");
+    long cpu = cpu_ms(d.r.s.pid);
     pause_ms(IDLE_MS);
-    ssize_t k = chan_write(w, "z", 1);
-    int st = reap(pid);
-    expect_child("reader", st, &d->r);
-    EXPECT(state == 'S', "the reader waiting on an empty ring never went to "
-           "sleep (its state stayed '%c', not 'S'): is it spinning?", state);
-    EXPECT_INT("chan_write(1) to wake the reader", k, 1);
-    EXPECT(hx_memcheck() || d->r.cpu_us < IDLE_CPU_US, "the reader used %ld ms"
-           " of CPU time while it waited %d ms for data: expected almost none",
-           d->r.cpu_us / 1000, IDLE_MS);
-    EXPECT_INT("chan_close(writer)", chan_close(w), 0);
-    shm_unlink(d->name);
+    cpu = cpu_ms(d.r.s.pid) - cpu;
+    EXPECT_INT("chan_write(1) to wake the reader",
+               ch_write(&d.w, "chan_write(1)", d.wh, "z", 1), 1);
+    EXPECT(woken(&d.r, "chan_read(1) on an empty ring") == 1 &&
+           cx_peek(d.r.s.pid, d.r.rbuf, &c, 1) == 0 && c == 'z', "chan_read(1) woken by a"
+           " 1-byte write: expected 1 byte 'z' (errno %s)", hx_errname(errno));
+    EXPECT(hx_memcheck() || cpu < IDLE_CPU_MS, "the reader used %ld ms of CPU time while"
+           " it waited %d ms for data: expected almost none", cpu, IDLE_MS);
 
-    make_chan(d->name, SMALL);
-    struct chan *r = open_end(d->name, CHAN_READ);
-    pid = start(write_idle, d, r);
-    state = asleep(pid, &d->w, 1);
+    expect_closed(&d.w, "chan_close(writer)", d.wh);
+    expect_closed(&d.r, "chan_close(reader)", d.rh);
+    duo_end(&d);
+
+    duo_start(&d, "sleeps2");           /* a fresh ring, from index 0 */
+    fill(buf, 0, sizeof buf);
+    EXPECT(cx_poke(d.w.s.pid, d.w.wbuf, buf, sizeof buf) == 0, "test setup: cannot fill"
+           " the writer's buffer");
+    start_call(&d.w, "chan_write(4097) into an empty 4096-byte ring",
+               req(SX06_WRITE, d.wh, sizeof buf, ""));
+    expect_asleep(&d.w, "chan_write(4097) into an empty 4096-byte ring");
+    cpu = cpu_ms(d.w.s.pid);
     pause_ms(IDLE_MS);
-    k = chan_read(r, buf, sizeof buf);  /* the ring is full: no wait */
-    st = reap(pid);
-    expect_child("writer", st, &d->w);
-    EXPECT(state == 'S', "the writer waiting on a full ring never went to "
-           "sleep (its state stayed '%c', not 'S'): is it spinning?", state);
-    EXPECT_INT("chan_read of the full ring", k, SMALL);
-    EXPECT(hx_memcheck() || d->w.cpu_us < IDLE_CPU_US, "the writer used %ld ms"
-           " of CPU time while it waited %d ms for room: expected almost none",
-           d->w.cpu_us / 1000, IDLE_MS);
-    EXPECT_INT("chan_read of the last byte", chan_read(r, buf, sizeof buf), 1);
-    EXPECT_INT("chan_close(reader)", chan_close(r), 0);
-    duo_free(d);
-}
-
-#define BIG_TOTAL (10 * SMALL + 77)
-
-static int write_big(struct duo *d)
-{
-    return write_stream(d, BIG_TOTAL, BIG_TOTAL);    /* one call */
-}
-
-static int read_big(struct duo *d)
-{
-    return read_stream(d, BIG_TOTAL, 3 * SMALL);
+    cpu = cpu_ms(d.w.s.pid) - cpu;
+    EXPECT_INT("chan_read of the full ring", ch_read(&d.r, "chan_read(4096)", d.rh, SMALL,
+                                                     NULL), SMALL);
+    EXPECT_INT("chan_write(4097) once the reader made room",
+               woken(&d.w, "chan_write(4097) into an empty 4096-byte ring"), SMALL + 1);
+    EXPECT(hx_memcheck() || cpu < IDLE_CPU_MS, "the writer used %ld ms of CPU time while"
+           " it waited %d ms for room: expected almost none", cpu, IDLE_MS);
+    EXPECT_INT("chan_read of the last byte", ch_read(&d.r, "chan_read", d.rh, SMALL, NULL),
+               1);
+    expect_closed(&d.w, "chan_close(writer)", d.wh);
+    expect_closed(&d.r, "chan_close(reader)", d.rh);
+    duo_end(&d);
 }
 
 TEST(big_write, 2, "§4")
 {
-    writer_first("big", write_big, read_big);
-}
+    struct duo d;
+    const struct flow f = { 10 * SMALL + 77, 10 * SMALL + 77, 10 * SMALL + 77, 3 * SMALL,
+                            3 * SMALL, 1 };
 
-/* The random stream: sizes of writes and reads straddle the end of the
- * ring and exceed it, and both sides pause now and then so that each one
- * also waits for the other. */
-static size_t stream_total(void)
-{
-    return (size_t)hx_iters(2 << 20);
-}
-
-static int write_random(struct duo *d)
-{
-    static unsigned char buf[3 * SMALL];
-    struct chan *w = chan_open(d->name, CHAN_WRITE);
-    uint64_t seed = 0xbb67ae8584caa73bu;
-    size_t total = stream_total();
-    ssize_t k;
-
-    if (w == NULL)
-        return flunk(&d->w, "chan_open(CHAN_WRITE) failed (errno %s)",
-                     hx_errname(errno));
-    for (size_t pos = 0, n; pos < total; pos += n) {
-        n = rnd(&seed, 1, sizeof buf);
-        n = n < total - pos ? n : total - pos;
-        fill(buf, pos, n);
-        if (rnd(&seed, 0, 63) == 0)
-            pause_ms(1);                /* the reader waits on empty */
-        say(&d->w, "chan_write(%zu) at stream byte %zu", n, pos);
-        if ((k = chan_write(w, buf, n)) != (ssize_t)n)
-            return flunk(&d->w, "chan_write(%zu) at stream byte %zu: expected "
-                         "%zu, got %zd (errno %s)", n, pos, n, k,
-                         hx_errname(errno));
-    }
-    return chan_close(w) == 0 ? OK : flunk(&d->w, "chan_close failed");
-}
-
-static int read_random(struct duo *d)
-{
-    static unsigned char buf[2 * SMALL];
-    struct chan *r = chan_open(d->name, CHAN_READ);
-    uint64_t seed = 0x3c6ef372fe94f82bu;
-    size_t total = stream_total();
-
-    if (r == NULL)
-        return flunk(&d->r, "chan_open(CHAN_READ) failed (errno %s)",
-                     hx_errname(errno));
-    for (size_t pos = 0, n; pos < total; pos += n) {
-        n = rnd(&seed, 1, sizeof buf);
-        n = n < total - pos ? n : total - pos;
-        if (rnd(&seed, 0, 63) == 0)
-            pause_ms(1);                /* the writer waits on full */
-        if (read_exactly(&d->r, r, buf, pos, n, n) != 0) {
-            chan_close(r);              /* the writer need not wait */
-            return 1;
-        }
-    }
-    return chan_close(r) == 0 ? OK : flunk(&d->r, "chan_close failed");
+    duo_start(&d, "big");
+    flow(&d, &f);
+    expect_closed(&d.w, "chan_close(writer)", d.wh);
+    expect_closed(&d.r, "chan_close(reader)", d.rh);
+    duo_end(&d);
 }
 
 TEST(stream_random, 4, "§4")
 {
-    struct duo *d = duo_new("stream");
+    struct duo d;
+    const struct flow f = { (size_t)hx_iters(2 << 20), 1, 3 * SMALL, 1, 2 * SMALL, 0 };
 
-    make_chan(d->name, SMALL);
-    atomic_store(&d->r.go, 1);
-    pid_t wp = start(write_random, d, NULL), rp = start(read_random, d, NULL);
-    int ws = reap(wp), rs = reap(rp);
-    expect_pair(d, ws, rs);
-    duo_free(d);
+    duo_start(&d, "stream");
+    flow(&d, &f);
+    expect_closed(&d.w, "chan_close(writer)", d.wh);
+    expect_closed(&d.r, "chan_close(reader)", d.rh);
+    duo_end(&d);
 }
 
-/* Part 4: end of stream and a closed reader */
-
-/* In a child with both ends: 10 bytes, the writer's close, then EOF. */
-static int eof_sequence(struct duo *d)
-{
-    struct chan *w = chan_open(d->name, CHAN_WRITE);
-    struct chan *r = chan_open(d->name, CHAN_READ);
-    char buf[100];
-    ssize_t k;
-
-    if (w == NULL || r == NULL)
-        return flunk(&d->r, "chan_open failed (errno %s)", hx_errname(errno));
-    if (chan_write(w, "0123456789", 10) != 10 || chan_close(w) != 0)
-        return flunk(&d->r, "chan_write(10) or chan_close(writer) failed");
-    say(&d->r, "chan_read(100) with 10 bytes left by a closed writer");
-    if ((k = chan_read(r, buf, sizeof buf)) != 10)
-        return flunk(&d->r, "chan_read(100) with 10 bytes left by a closed "
-                     "writer: expected 10, got %zd", k);
-    for (int i = 0; i < 2; i++) {
-        say(&d->r, "chan_read(100) #%d after the last byte (the writer has "
-            "closed)", i + 1);
-        if ((k = chan_read(r, buf, sizeof buf)) != 0)
-            return flunk(&d->r, "chan_read(100) #%d after the last byte of a "
-                         "closed writer: expected 0 (end of stream), got %zd "
-                         "(errno %s)", i + 1, k, hx_errname(errno));
-    }
-    return chan_close(r) == 0 ? OK : flunk(&d->r, "chan_close failed");
-}
+/* ---- Part 4: end of stream and a closed reader ---- */
 
 TEST(eof_after_data, 2, "§5")
 {
-    struct duo *d = duo_new("eof");
+    struct side d;
+    char name[128];
+    unsigned char buf[16];
 
-    make_chan(d->name, SMALL);
-    int st = reap(start(eof_sequence, d, NULL));
-    expect_child("process reading to the end", st, &d->r);
-    duo_free(d);
-}
-
-/* Reader: asleep on an empty ring until the writer closes: expects 0. */
-static int read_eof(struct duo *d)
-{
-    struct chan *r = chan_open(d->name, CHAN_READ);
-    char buf[16];
-    ssize_t k;
-
-    if (r == NULL)
-        return flunk(&d->r, "chan_open(CHAN_READ) failed (errno %s)",
-                     hx_errname(errno));
-    say(&d->r, "chan_read(16) on an empty ring, before the writer's close");
-    if ((k = chan_read(r, buf, sizeof buf)) != 0)
-        return flunk(&d->r, "chan_read woken by the writer's close: expected 0"
-                     " (end of stream), got %zd (errno %s)", k,
-                     hx_errname(errno));
-    return chan_close(r) == 0 ? OK : flunk(&d->r, "chan_close failed");
+    side_start(&d, "the process", 0);
+    make_chan(&d, fresh(name, sizeof name, "eof"), SMALL);
+    uintptr_t w = open_end(&d, name, WRITE_END), r = open_end(&d, name, READ_END);
+    EXPECT_INT("chan_write(10)", ch_write(&d, "chan_write(10)", w, "0123456789", 10), 10);
+    expect_closed(&d, "chan_close(writer)", w);
+    const char *what = "chan_read(100) with 10 bytes left by a closed writer";
+    EXPECT_INT(what, ch_read(&d, what, r, 100, buf), 10);
+    EXPECT(memcmp(buf, "0123456789", 10) == 0, "%s: the bytes differ from those written",
+           what);
+    for (int i = 0; i < 2; i++) {
+        char w2[96];
+        snprintf(w2, sizeof w2, "chan_read(100) #%d after the last byte (the writer has"
+                 " closed)", i + 1);
+        EXPECT_INT(w2, ch_read(&d, w2, r, 100, NULL), 0);
+    }
+    expect_closed(&d, "chan_close(reader)", r);
+    shm_unlink(name);
+    cx_end(&d.s);
 }
 
 TEST(eof_wakes, 2, "§5")
 {
-    struct duo *d = duo_new("eof-wakes");
+    struct duo d;
+    const char *what = "chan_read(16) on an empty ring, before the writer's close";
 
-    make_chan(d->name, SMALL);
-    struct chan *w = open_end(d->name, CHAN_WRITE);
-    pid_t pid = start(read_eof, d, w);
-    asleep(pid, &d->r, 1);
-    int rc = chan_close(w);
-    int st = reap(pid);
-    EXPECT_INT("chan_close(writer) while the reader waits", rc, 0);
-    expect_child("reader", st, &d->r);
-    duo_free(d);
-}
-
-/* Writer: fills the ring and waits for room; the reader closes instead. */
-static int write_epipe(struct duo *d)
-{
-    static unsigned char buf[SMALL + 100];
-    struct chan *w = chan_open(d->name, CHAN_WRITE);
-    ssize_t k;
-
-    if (w == NULL)
-        return flunk(&d->w, "chan_open(CHAN_WRITE) failed (errno %s)",
-                     hx_errname(errno));
-    say(&d->w, "chan_write(%d) into an empty %d-byte ring whose reader "
-        "closes", SMALL + 100, SMALL);
-    errno = 0;
-    k = chan_write(w, buf, sizeof buf);
-    if (k != -1 || errno != EPIPE)
-        return flunk(&d->w, "chan_write blocked on a full ring when the reader"
-                     " closed: expected -1 with errno EPIPE, got %zd (errno %s)",
-                     k, hx_errname(errno));
-    return chan_close(w) == 0 ? OK : flunk(&d->w, "chan_close failed");
+    duo_start(&d, "eof-wakes");
+    start_call(&d.r, what, req(SX06_READ, d.rh, 16, ""));
+    settle(&d.r);
+    expect_closed(&d.w, "chan_close(writer) while the reader waits", d.wh);
+    long k = woken(&d.r, what);
+    EXPECT(k == 0, "chan_read woken by the writer's close: expected 0 (end of stream),"
+           " got %ld (errno %s)", k, hx_errname(errno));
+    expect_closed(&d.r, "chan_close(reader)", d.rh);
+    duo_end(&d);
 }
 
 TEST(epipe, 2, "§5")
 {
+    struct side s;
+    struct duo d;
     char name[128];
+    const char *what = "chan_write(4196) into an empty 4096-byte ring whose reader closes";
 
-    hx_shm_name(name, sizeof name, "epipe1");
-    shm_unlink(name);
-    make_chan(name, SMALL);
-    struct chan *w = open_end(name, CHAN_WRITE), *r = open_end(name, CHAN_READ);
-    EXPECT_INT("chan_close(reader)", chan_close(r), 0);
-    errno = 0;
+    side_start(&s, "the process", 0);
+    make_chan(&s, fresh(name, sizeof name, "epipe1"), SMALL);
+    uintptr_t w = open_end(&s, name, WRITE_END), r = open_end(&s, name, READ_END);
+    expect_closed(&s, "chan_close(reader)", r);
     EXPECT_INT("chan_write(1) after the reader closed",
-               chan_write(w, "x", 1), -1);
+               ch_write(&s, "chan_write(1)", w, "x", 1), -1);
     EXPECT_ERRNO("chan_write(1) after the reader closed", EPIPE);
-    EXPECT_INT("chan_close(writer)", chan_close(w), 0);
+    expect_closed(&s, "chan_close(writer)", w);
     shm_unlink(name);
+    cx_end(&s.s);
 
-    struct duo *d = duo_new("epipe2");
-    make_chan(d->name, SMALL);
-    r = open_end(d->name, CHAN_READ);
-    pid_t pid = start(write_epipe, d, r);
-    asleep(pid, &d->w, 1);
-    int rc = chan_close(r);
-    int st = reap(pid);
-    EXPECT_INT("chan_close(reader) while the writer waits", rc, 0);
-    expect_child("writer", st, &d->w);
-    duo_free(d);
+    duo_start(&d, "epipe2");
+    start_call(&d.w, what, req(SX06_WRITE, d.wh, SMALL + 100, ""));
+    settle(&d.w);
+    expect_closed(&d.r, "chan_close(reader) while the writer waits", d.rh);
+    long k = woken(&d.w, what);
+    EXPECT(k == -1 && errno == EPIPE, "chan_write blocked on a full ring when the reader"
+           " closed: expected -1 with errno EPIPE, got %ld (errno %s)", k, hx_errname(errno));
+    expect_closed(&d.w, "chan_close(writer)", d.wh);
+    duo_end(&d);
 }
 
 const struct hx_part hx_parts[] = {

@@ -740,6 +740,37 @@ int cx_proc(pid_t pid, const char *name, char *buf, size_t size)
     return n < 0 ? -1 : 0;
 }
 
+double cx_cpu(pid_t pid)
+{
+    char buf[1024], *p;
+    unsigned long ut, st;
+
+    if (cx_proc(pid, "stat", buf, sizeof buf) == -1 || (p = strrchr(buf, ')')) == NULL ||
+        sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
+        return -1;
+    return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
+long cx_limit(pid_t pid, const char *name)
+{
+    char buf[4096], *at;
+    long soft = -1;
+
+    if (cx_proc(pid, "limits", buf, sizeof buf) == 0 && (at = strstr(buf, name)) != NULL)
+        sscanf(at + strlen(name), "%ld", &soft);
+    return soft;
+}
+
+char *cx_name(char *buf, size_t size, const char *tag)
+{
+    char t[128];
+
+    snprintf(t, sizeof t, "%s.%s", hx_test_name() ? hx_test_name() : "", tag);
+    hx_shm_name(buf, size, t);
+    shm_unlink(buf);
+    return buf;
+}
+
 int cx_children(pid_t parent, pid_t *kids, int max)
 {
     DIR *d = opendir("/proc");

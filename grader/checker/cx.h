@@ -206,6 +206,20 @@ int cx_await(pid_t pid, const char *states, double secs);
  * Returns 0, or -1. */
 int cx_proc(pid_t pid, const char *name, char *buf, size_t size);
 
+/* The CPU time pid has used (utime + stime of /proc/PID/stat), in
+ * seconds, or -1 if it cannot tell. Its growth over a wait says whether
+ * the waiter slept. */
+double cx_cpu(pid_t pid);
+
+/* The soft limit named name ("Max file size") in /proc/PID/limits, or -1
+ * ("unlimited", or it cannot tell). */
+long cx_limit(pid_t pid, const char *name);
+
+/* A shared-memory object name for this test and tag into buf (hx_shm_name
+ * with the test's name in it: the Valgrind pass runs tests at once), the
+ * object removed if a run by hand left it. Returns buf. */
+char *cx_name(char *buf, size_t size, const char *tag);
+
 /* How many processes (zombies included) have parent as their parent; the
  * first max of them into kids. Fails the test if /proc cannot be read. */
 int cx_children(pid_t parent, pid_t *kids, int max);

@@ -243,17 +243,6 @@ static void expect_msg(struct side *d, const char *what, long n, size_t len, uin
 
 /* ---- the shared mailbox ---- */
 
-/* A fresh name for tag, of this test's own. */
-static char *fresh(char *buf, size_t size, const char *tag)
-{
-    char t[96];
-
-    snprintf(t, sizeof t, "%s.%s", hx_test_name() ? hx_test_name() : "", tag);
-    hx_shm_name(buf, size, t);
-    shm_unlink(buf);
-    return buf;
-}
-
 /* Make object name: SIZE bytes, mode 0666 so that any subject may map it. */
 static void region_make(const char *name)
 {
@@ -308,7 +297,7 @@ static void init_at(struct side *d, uintptr_t p, const char *what)
  * first one initialises it. */
 static void box_new(char *name, size_t size, struct side *const d[], int n)
 {
-    region_make(fresh(name, size, "mbox"));
+    region_make(cx_name(name, size, "mbox"));
     for (int i = 0; i < n; i++)
         d[i]->mb = region_map(d[i], name, SIZE);
     init_at(d[0], d[0]->mb, "mbox_init(fresh region, MBOX_SIZE)");
@@ -939,12 +928,8 @@ struct usage {
 static struct usage usage_of(pid_t pid)
 {
     char buf[4096], *p;
-    unsigned long ut = 0, st = 0;
-    struct usage u = { 0, 0 };
+    struct usage u = { cx_cpu(pid), 0 };
 
-    if (cx_proc(pid, "stat", buf, sizeof buf) == 0 && (p = strrchr(buf, ')')) != NULL &&
-        sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) == 2)
-        u.cpu = (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
     if (cx_proc(pid, "status", buf, sizeof buf) == 0 &&
         (p = strstr(buf, "\nvoluntary_ctxt_switches:")) != NULL)
         u.sleeps = atol(p + strlen("\nvoluntary_ctxt_switches:"));

@@ -237,25 +237,13 @@ static int region_read(const char *name, size_t off, void *buf, size_t len)
     return n == (ssize_t)len ? 0 : -1;
 }
 
-/* A fresh name for tag, of this test's own: tests of the Valgrind pass
- * run at once. */
-static char *fresh(char *buf, size_t size, const char *tag)
-{
-    char t[96];
-
-    snprintf(t, sizeof t, "%s.%s", hx_test_name() ? hx_test_name() : "", tag);
-    hx_shm_name(buf, size, t);
-    shm_unlink(buf);
-    return buf;
-}
-
 /* ---- the mailbox ---- */
 
 /* A mailbox in a fresh region, mapped by each of the n subjects; the
  * first one initialises it. */
 static void mbox_new(char *name, size_t size, struct side *const d[], int n)
 {
-    region_make(fresh(name, size, "mbox"), sizeof(struct mbox));
+    region_make(cx_name(name, size, "mbox"), sizeof(struct mbox));
     for (int i = 0; i < n; i++)
         region_map(d[i], name, sizeof(struct mbox));
     EXPECT_RET("mbox_init", call(d[0], "mbox_init", req(SX04_MB_INIT, d[0]->at, 0, 0, 0,
@@ -506,17 +494,6 @@ TEST(mbox_stream, 3, "§3")
     cx_end(&tx.s);
 }
 
-/* CPU time pid has used, in seconds (utime + stime of /proc/PID/stat). */
-static double cpu_of(pid_t pid)
-{
-    char buf[1024], *p;
-    unsigned long ut = 0, st = 0;
-
-    if (cx_proc(pid, "stat", buf, sizeof buf) == 0 && (p = strrchr(buf, ')')) != NULL)
-        sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st);
-    return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
-}
-
 TEST(mbox_sleeps, 3, "§1")
 {
     struct side tx, rx, *d[] = { &tx, &rx };
@@ -529,9 +506,9 @@ TEST(mbox_sleeps, 3, "§1")
     double t0 = now();
     start_call(&rx, "mbox_recv", req(SX04_MB_RECV, rx.at, MBOX_MAX, 0, 0, NULL, 0));
     asleep(&rx, 2 * scale());           /* a poller never sleeps: go on */
-    double cpu = cpu_of(rx.s.pid);
+    double cpu = cx_cpu(rx.s.pid);
     nap(0.3);
-    cpu = cpu_of(rx.s.pid) - cpu;
+    cpu = cx_cpu(rx.s.pid) - cpu;
     EXPECT_RET("mbox_send(\"wake up\")", mb_send(&tx, "mbox_send", "wake up", 7), 0);
     double waited = now() - t0;
     long k = woken(&rx, "mbox_recv", 2 * scale(), "it was never woken", &r);
@@ -751,7 +728,7 @@ static void ring_new(char *name, size_t size, unsigned n, struct side *const d[]
 
     EXPECT_SIZE("ring_size", (size_t)call(d[0], "ring_size", req(SX04_RING_SIZE, 0, n, 0, 0,
                                                                  NULL, 0), NULL), want);
-    region_make(fresh(name, size, "ring"), want);
+    region_make(cx_name(name, size, "ring"), want);
     for (int i = 0; i < k; i++)
         region_map(d[i], name, want);
     EXPECT_RET("ring_init", call(d[0], "ring_init", req(SX04_RING_INIT, d[0]->at, n, 0, 0,
@@ -1094,7 +1071,7 @@ TEST(chan_roundtrip, 2, "§7")
 
     side_start(&a, "the process", 0);
     int fds = cx_fds(a.s.pid);
-    fresh(name, sizeof name, "rt");
+    cx_name(name, sizeof name, "rt");
     EXPECT_RET("chan_create", ch_create(&a, "chan_create", 0, name, &ra), 0);
     expect_objects("after chan_create", name, 1);
     EXPECT_RET("open descriptors after chan_create (close the shm_open descriptor once"
@@ -1138,12 +1115,12 @@ TEST(chan_errors, 2, "§7")
         EXPECT_RET(what[i], ch_create(&a, what[i], 0, bad[i], NULL), -1);
         EXPECT_ERRNO(what[i], EINVAL);
     }
-    fresh(other, sizeof other, "none");
+    cx_name(other, sizeof other, "none");
     EXPECT_RET("chan_open of a channel nobody made", ch_open(&a, "chan_open", 1, other,
                                                              NULL), -1);
     EXPECT_ERRNO("chan_open of a channel nobody made", ENOENT);
     expect_nothing_left("after chan_open of a missing channel (it must not create)", other);
-    fresh(name, sizeof name, "twice");
+    cx_name(name, sizeof name, "twice");
     EXPECT_RET("chan_create", ch_create(&a, "chan_create", 0, name, NULL), 0);
     EXPECT_RET("chan_create of an existing channel", ch_create(&a, "chan_create", 1, name,
                                                                NULL), -1);
@@ -1172,7 +1149,7 @@ TEST(chan_create_cleans_up, 2, "§7")
 
     side_start(&a, "the process", 0);
     int fds = cx_fds(a.s.pid);
-    fresh(name, sizeof name, "half");
+    cx_name(name, sizeof name, "half");
     /* NAME.full in the way: a file where the semaphore would be (sem_open's
      * O_EXCL finds it; we never map it). */
     int fd = open(shm_file(path, sizeof path, name, ".full"),
@@ -1206,7 +1183,7 @@ TEST(chan_unlink_removes, 2, "§7")
     struct sx_rep r;
 
     side_start(&a, "the process", 0);
-    fresh(name, sizeof name, "gone");
+    cx_name(name, sizeof name, "gone");
     EXPECT_RET("chan_create", ch_create(&a, "chan_create", 0, name, NULL), 0);
     expect_objects("after chan_create", name, 1);
     EXPECT_RET("chan_unlink while a handle is open", ch_unlink(&a, "chan_unlink", name), 0);
@@ -1272,8 +1249,8 @@ TEST(peer_exchange, 4, "§8")
     long n = hx_iters(EXCHANGES);
 
     side_start(&a, "the creator", 0);
-    fresh(req_name, sizeof req_name, "peer-req");
-    fresh(rep_name, sizeof rep_name, "peer-rep");
+    cx_name(req_name, sizeof req_name, "peer-req");
+    cx_name(rep_name, sizeof rep_name, "peer-rep");
     EXPECT_RET("chan_create(REQ)", ch_create(&a, "chan_create(REQ)", 0, req_name, NULL), 0);
     EXPECT_RET("chan_create(REP)", ch_create(&a, "chan_create(REP)", 1, rep_name, NULL), 0);
     /* The names keep the objects: the creator needs no handle. */
@@ -1330,8 +1307,8 @@ TEST(peer_no_channel, 2, "§8")
     struct side a;
     char req_name[128], rep_name[128];
 
-    fresh(req_name, sizeof req_name, "lone-req");
-    fresh(rep_name, sizeof rep_name, "lone-rep");
+    cx_name(req_name, sizeof req_name, "lone-req");
+    cx_name(rep_name, sizeof rep_name, "lone-rep");
     expect_peer_fails("./peer with no arguments", (char *[]){ "./peer", NULL }, 2);
     expect_peer_fails("./peer REQ REP, neither channel exists",
                       (char *[]){ "./peer", req_name, rep_name, NULL }, 1);

@@ -143,15 +143,10 @@ static char *shm_path(char *buf, size_t size, const char *name)
     return buf;
 }
 
-/* A fresh object name for tag (the run's, with a part from the seed). */
+/* A fresh object name for tag (cx_name). */
 static char *fresh(char *buf, const char *tag)
 {
-    char t[48];
-
-    snprintf(t, sizeof t, "%s.%04x", tag, (unsigned)(cx_rand() & 0xffff));
-    hx_shm_name(buf, NAMESZ, t);
-    shm_unlink(buf);
-    return buf;
+    return cx_name(buf, NAMESZ, tag);
 }
 
 /* lstat of object name into *st: 0, or -1 with errno. Never follows a
@@ -602,18 +597,6 @@ TEST(create_bad_args, 1, "§3")
     cx_end(&s);
 }
 
-/* The soft file size limit of pid, from /proc/PID/limits, or -1. */
-static long fsize_limit(pid_t pid)
-{
-    char buf[4096], *at;
-    long soft = -1;
-
-    if (cx_proc(pid, "limits", buf, sizeof buf) == 0 &&
-        (at = strstr(buf, "Max file size")) != NULL)
-        sscanf(at + strlen("Max file size"), "%ld", &soft);
-    return soft;
-}
-
 TEST(create_cleanup, 2, "§3")
 {
     struct cx_subject s;
@@ -623,7 +606,7 @@ TEST(create_cleanup, 2, "§3")
     fresh(name, "cleanup");
     cx_start_alone(&s);                 /* (its limit stays lowered) */
     EXPECT(ask(&s, "lowering the file size limit", SX05_FSIZE, pg, 0, 0) == 0 &&
-           fsize_limit(s.pid) == (long)pg, "test setup: the file size limit was not set");
+           cx_limit(s.pid, "Max file size") == (long)pg, "test setup: the file size limit was not set");
     int before = cx_fds(s.pid);
     const char *what = "shmo_create(name, 4 pages, 0600) in a process whose files may"
                        " not grow past one page";

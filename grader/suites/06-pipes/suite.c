@@ -209,14 +209,6 @@ static void expect_closed(struct side *d, const char *what, uintptr_t h)
     EXPECT_INT(what, ch_close(d, what, h), 0);
 }
 
-/* A fresh channel name for tag. */
-static char *fresh(char *buf, size_t size, const char *tag)
-{
-    hx_shm_name(buf, size, tag);
-    shm_unlink(buf);
-    return buf;
-}
-
 /* ---- What the checker sees from outside ---- */
 
 static int exists(const char *name)
@@ -301,18 +293,6 @@ static void expect_ring(const char *what, const char *name, size_t cap, uint64_t
            buf[bad < 0 ? 0 : bad], pat(pos + (size_t)(bad < 0 ? 0 : bad)));
 }
 
-/* CPU time pid has used, in ms (utime + stime of /proc/PID/stat), or -1. */
-static long cpu_ms(pid_t pid)
-{
-    char buf[1024], *p;
-    unsigned long ut, st;
-
-    if (cx_proc(pid, "stat", buf, sizeof buf) == -1 || (p = strrchr(buf, ')')) == NULL ||
-        sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
-        return -1;
-    return (long)((ut + st) * 1000 / (unsigned long)sysconf(_SC_CLK_TCK));
-}
-
 /* Whether pid is in its own recv, waiting for a request (not yet in the
  * call it was sent): /proc/PID/syscall, where it may be read. */
 static int in_recv(pid_t pid)
@@ -391,7 +371,7 @@ TEST(create_open, 2, "§2")
     struct stat st;
 
     side_start(&d, "the process", 0);
-    make_chan(&d, fresh(name, sizeof name, "create"), SMALL);
+    make_chan(&d, cx_name(name, sizeof name, "create"), SMALL);
     snprintf(path, sizeof path, "/dev/shm/%s", name + 1);
     EXPECT(lstat(path, &st) == 0, "after chan_create, %s: expected the object, got errno"
            " %s", path, hx_errname(errno));
@@ -414,7 +394,7 @@ TEST(create_errors, 2, "§2")
     struct stat st;
 
     side_start(&d, "the process", 0);
-    fresh(name, sizeof name, "create-errors");
+    cx_name(name, sizeof name, "create-errors");
     EXPECT_INT("chan_create(NULL, 4096)", ch_create(&d, "chan_create", NULL, SMALL), -1);
     EXPECT_ERRNO("chan_create(NULL, 4096)", EINVAL);
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
@@ -439,18 +419,6 @@ TEST(create_errors, 2, "§2")
     cx_end(&d.s);
 }
 
-/* The soft file size limit of pid, from /proc/PID/limits, or -1. */
-static long fsize_limit(pid_t pid)
-{
-    char buf[4096], *at;
-    long soft = -1;
-
-    if (cx_proc(pid, "limits", buf, sizeof buf) == 0 &&
-        (at = strstr(buf, "Max file size")) != NULL)
-        sscanf(at + strlen("Max file size"), "%ld", &soft);
-    return soft;
-}
-
 TEST(create_cleanup, 2, "§2")
 {
     struct side d;
@@ -459,9 +427,9 @@ TEST(create_cleanup, 2, "§2")
 
     side_start(&d, "the process", 1);   /* (its limit stays lowered) */
     EXPECT(call(&d, "lowering the file size limit", req(SX06_FSIZE, 8192, 0, "")) == 0 &&
-           fsize_limit(d.s.pid) == 8192, "test setup: the file size limit was not set");
+           cx_limit(d.s.pid, "Max file size") == 8192, "test setup: the file size limit was not set");
     int before = cx_fds(d.s.pid);
-    long rc = ch_create(&d, what, fresh(name, sizeof name, "cleanup"), 1 << 20);
+    long rc = ch_create(&d, what, cx_name(name, sizeof name, "cleanup"), 1 << 20);
     int err = errno, left = exists(name);
     shm_unlink(name);
     EXPECT(rc == -1, "%s: expected -1, got %ld", what, rc);
@@ -480,8 +448,8 @@ TEST(open_errors, 2, "§2")
     char name[128], other[128];
 
     side_start(&d, "the process", 0);
-    fresh(name, sizeof name, "open-errors");
-    fresh(other, sizeof other, "not-a-chan");
+    cx_name(name, sizeof name, "open-errors");
+    cx_name(other, sizeof other, "not-a-chan");
     int before = cx_fds(d.s.pid);
     EXPECT_NULL("chan_open of a name that does not exist",
                 (void *)ch_open(&d, "chan_open", name, READ_END));
@@ -520,7 +488,7 @@ TEST(open_once, 1, "§2")
     char name[128];
 
     side_start(&d, "the process", 0);
-    make_chan(&d, fresh(name, sizeof name, "once"), SMALL);
+    make_chan(&d, cx_name(name, sizeof name, "once"), SMALL);
     uintptr_t w = open_end(&d, name, WRITE_END), r = open_end(&d, name, READ_END);
     int maps = maps_of(d.s.pid, name), fds = cx_fds(d.s.pid);
     EXPECT_NULL("a second chan_open(CHAN_WRITE)",
@@ -574,7 +542,7 @@ TEST(no_leaks, 2, "§2")
     char name[128], perms[5] = "";
 
     side_start(&d, "the process", 0);
-    fresh(name, sizeof name, "leaks");
+    cx_name(name, sizeof name, "leaks");
     int before = cx_fds(d.s.pid);
     for (long i = 0; i < hx_iters(50); i++) {
         one_life(&d, name, before);
@@ -597,7 +565,7 @@ TEST(no_leaks, 2, "§2")
     cx_end(&d.s);
     if (getenv("HX_VALGRIND"))          /* the leak points, from outside too */
         cx_expect_steady("a channel's life (create, open, unlink, close)", life_step,
-                         fresh(name, sizeof name, "steady"));
+                         cx_name(name, sizeof name, "steady"));
 }
 
 /* ---- Part 2: the ring ---- */
@@ -609,7 +577,7 @@ TEST(ring_roundtrip, 2, "§3")
     unsigned char in[100], out[SMALL];
 
     side_start(&d, "the process", 0);
-    make_chan(&d, fresh(name, sizeof name, "roundtrip"), SMALL);
+    make_chan(&d, cx_name(name, sizeof name, "roundtrip"), SMALL);
     uintptr_t w = open_end(&d, name, WRITE_END), r = open_end(&d, name, READ_END);
     fill(in, 0, sizeof in);
     EXPECT_INT("chan_write(100 bytes) into an empty ring",
@@ -643,7 +611,7 @@ TEST(ring_wrap, 3, "§3")
     const size_t cap = MIN_CAP;
 
     side_start(&d, "the process", 0);
-    make_chan(&d, fresh(name, sizeof name, "wrap"), cap);
+    make_chan(&d, cx_name(name, sizeof name, "wrap"), cap);
     uintptr_t w = open_end(&d, name, WRITE_END), r = open_end(&d, name, READ_END);
     for (long round = 0; round < hx_iters(3000); round++) {
         size_t used = (size_t)(wpos - rpos);
@@ -688,7 +656,7 @@ TEST(ring_full, 2, "§3")
     uint64_t pos = 0;
 
     side_start(&d, "the process", 0);
-    make_chan(&d, fresh(name, sizeof name, "full"), SMALL);
+    make_chan(&d, cx_name(name, sizeof name, "full"), SMALL);
     uintptr_t w = open_end(&d, name, WRITE_END), r = open_end(&d, name, READ_END);
     for (int round = 0; round < 2; round++) {
         size_t n = round == 0 ? SMALL : 100 + rnd(0, 1000);
@@ -727,7 +695,7 @@ TEST(wrong_end, 1, "§3")
     unsigned char buf[8];
 
     side_start(&d, "the process", 0);
-    make_chan(&d, fresh(name, sizeof name, "ends"), SMALL);
+    make_chan(&d, cx_name(name, sizeof name, "ends"), SMALL);
     uintptr_t w = open_end(&d, name, WRITE_END), r = open_end(&d, name, READ_END);
     EXPECT_INT("chan_read on the write end", ch_read(&d, "chan_read(w)", w, 1, NULL), -1);
     EXPECT_ERRNO("chan_read on the write end", EBADF);
@@ -769,9 +737,16 @@ static void duo_start(struct duo *d, const char *tag)
 {
     side_start(&d->w, "the writer", 0);
     side_start(&d->r, "the reader", 1);
-    make_chan(&d->w, fresh(d->name, sizeof d->name, tag), SMALL);
+    make_chan(&d->w, cx_name(d->name, sizeof d->name, tag), SMALL);
     d->wh = open_end(&d->w, d->name, WRITE_END);
     d->rh = open_end(&d->r, d->name, READ_END);
+}
+
+/* Close both ends (which must work), then end as duo_end. */
+static void duo_close(struct duo *d)
+{
+    expect_closed(&d->w, "chan_close(writer)", d->wh);
+    expect_closed(&d->r, "chan_close(reader)", d->rh);
 }
 
 static void duo_end(struct duo *d)
@@ -795,8 +770,7 @@ TEST(block_empty, 2, "§4")
     EXPECT(k == 5 && cx_peek(d.r.s.pid, d.r.rbuf, buf, 5) == 0 && memcmp(buf, "wake!", 5)
            == 0, "chan_read(100) woken by a 5-byte write: expected 5 bytes \"wake!\", got"
            " %ld (errno %s)", k, hx_errname(errno));
-    expect_closed(&d.w, "chan_close(writer)", d.wh);
-    expect_closed(&d.r, "chan_close(reader)", d.rh);
+    duo_close(&d);
     duo_end(&d);
 }
 
@@ -904,16 +878,22 @@ static void flow(struct duo *d, const struct flow *f)
     }
 }
 
-TEST(block_full, 2, "§4")
+/* A stream as f says through a fresh channel (tag) of a new duo. */
+static void run_flow(const char *tag, const struct flow *f)
 {
     struct duo d;
+
+    duo_start(&d, tag);
+    flow(&d, f);
+    duo_close(&d);
+    duo_end(&d);
+}
+
+TEST(block_full, 2, "§4")
+{
     const struct flow f = { 3 * SMALL + 123, SMALL / 2 + 8, SMALL / 2 + 8, 1000, 1000, 1 };
 
-    duo_start(&d, "full2");
-    flow(&d, &f);
-    expect_closed(&d.w, "chan_close(writer)", d.wh);
-    expect_closed(&d.r, "chan_close(reader)", d.rh);
-    duo_end(&d);
+    run_flow("full2", &f);
 }
 
 TEST(wait_sleeps, 2, "§4")
@@ -925,9 +905,9 @@ TEST(wait_sleeps, 2, "§4")
     duo_start(&d, "sleeps");
     start_call(&d.r, "chan_read(1) on an empty ring", req(SX06_READ, d.rh, 1, ""));
     expect_asleep(&d.r, "chan_read(1) on an empty ring");
-    long cpu = cpu_ms(d.r.s.pid);
+    long cpu = (long)(cx_cpu(d.r.s.pid) * 1000);
     pause_ms(IDLE_MS);
-    cpu = cpu_ms(d.r.s.pid) - cpu;
+    cpu = (long)(cx_cpu(d.r.s.pid) * 1000) - cpu;
     EXPECT_INT("chan_write(1) to wake the reader",
                ch_write(&d.w, "chan_write(1)", d.wh, "z", 1), 1);
     EXPECT(woken(&d.r, "chan_read(1) on an empty ring") == 1 &&
@@ -936,8 +916,7 @@ TEST(wait_sleeps, 2, "§4")
     EXPECT(hx_memcheck() || cpu < IDLE_CPU_MS, "the reader used %ld ms of CPU time while"
            " it waited %d ms for data: expected almost none", cpu, IDLE_MS);
 
-    expect_closed(&d.w, "chan_close(writer)", d.wh);
-    expect_closed(&d.r, "chan_close(reader)", d.rh);
+    duo_close(&d);
     duo_end(&d);
 
     duo_start(&d, "sleeps2");           /* a fresh ring, from index 0 */
@@ -947,9 +926,9 @@ TEST(wait_sleeps, 2, "§4")
     start_call(&d.w, "chan_write(4097) into an empty 4096-byte ring",
                req(SX06_WRITE, d.wh, sizeof buf, ""));
     expect_asleep(&d.w, "chan_write(4097) into an empty 4096-byte ring");
-    cpu = cpu_ms(d.w.s.pid);
+    cpu = (long)(cx_cpu(d.w.s.pid) * 1000);
     pause_ms(IDLE_MS);
-    cpu = cpu_ms(d.w.s.pid) - cpu;
+    cpu = (long)(cx_cpu(d.w.s.pid) * 1000) - cpu;
     EXPECT_INT("chan_read of the full ring", ch_read(&d.r, "chan_read(4096)", d.rh, SMALL,
                                                      NULL), SMALL);
     EXPECT_INT("chan_write(4097) once the reader made room",
@@ -958,34 +937,23 @@ TEST(wait_sleeps, 2, "§4")
            " it waited %d ms for room: expected almost none", cpu, IDLE_MS);
     EXPECT_INT("chan_read of the last byte", ch_read(&d.r, "chan_read", d.rh, SMALL, NULL),
                1);
-    expect_closed(&d.w, "chan_close(writer)", d.wh);
-    expect_closed(&d.r, "chan_close(reader)", d.rh);
+    duo_close(&d);
     duo_end(&d);
 }
 
 TEST(big_write, 2, "§4")
 {
-    struct duo d;
     const struct flow f = { 10 * SMALL + 77, 10 * SMALL + 77, 10 * SMALL + 77, 3 * SMALL,
                             3 * SMALL, 1 };
 
-    duo_start(&d, "big");
-    flow(&d, &f);
-    expect_closed(&d.w, "chan_close(writer)", d.wh);
-    expect_closed(&d.r, "chan_close(reader)", d.rh);
-    duo_end(&d);
+    run_flow("big", &f);
 }
 
 TEST(stream_random, 4, "§4")
 {
-    struct duo d;
     const struct flow f = { (size_t)hx_iters(2 << 20), 1, 3 * SMALL, 1, 2 * SMALL, 0 };
 
-    duo_start(&d, "stream");
-    flow(&d, &f);
-    expect_closed(&d.w, "chan_close(writer)", d.wh);
-    expect_closed(&d.r, "chan_close(reader)", d.rh);
-    duo_end(&d);
+    run_flow("stream", &f);
 }
 
 /* ---- Part 4: end of stream and a closed reader ---- */
@@ -997,7 +965,7 @@ TEST(eof_after_data, 2, "§5")
     unsigned char buf[16];
 
     side_start(&d, "the process", 0);
-    make_chan(&d, fresh(name, sizeof name, "eof"), SMALL);
+    make_chan(&d, cx_name(name, sizeof name, "eof"), SMALL);
     uintptr_t w = open_end(&d, name, WRITE_END), r = open_end(&d, name, READ_END);
     EXPECT_INT("chan_write(10)", ch_write(&d, "chan_write(10)", w, "0123456789", 10), 10);
     expect_closed(&d, "chan_close(writer)", w);
@@ -1040,7 +1008,7 @@ TEST(epipe, 2, "§5")
     const char *what = "chan_write(4196) into an empty 4096-byte ring whose reader closes";
 
     side_start(&s, "the process", 0);
-    make_chan(&s, fresh(name, sizeof name, "epipe1"), SMALL);
+    make_chan(&s, cx_name(name, sizeof name, "epipe1"), SMALL);
     uintptr_t w = open_end(&s, name, WRITE_END), r = open_end(&s, name, READ_END);
     expect_closed(&s, "chan_close(reader)", r);
     EXPECT_INT("chan_write(1) after the reader closed",

@@ -780,14 +780,22 @@ TEST(init_clears_stale, 3, "§5")
 /* Part 5: a stream of messages */
 
 /* Message seq's hold kind in a stream of n: 'S' the sender's copy is held,
- * 'R' the receiver's, 0 none. Never two in a row. */
+ * 'R' the receiver's, 0 none. One message in every n / STREAM_HOLDS, at a
+ * place in each stretch and with a first side drawn from the seed (which
+ * no subject knows), the sides taking turns; never two in a row. */
 static int stream_hold(long seq, long n)
 {
+    static long phase = -1;
+    static int first;
     long every = n / STREAM_HOLDS > 2 ? n / STREAM_HOLDS : 2;
 
-    if (!holds_on() || seq % every != every / 2)
+    if (phase < 0) {
+        phase = (long)(cx_rand() % (uint64_t)every);
+        first = (int)(cx_rand() & 1);
+    }
+    if (!holds_on() || seq % every != phase)
         return 0;
-    return seq / every % 2 == 0 ? 'S' : 'R';
+    return (seq / every + first) % 2 == 0 ? 'S' : 'R';
 }
 
 /* Message seq's length: the held ones and every 97th near MBOX_MAX, the

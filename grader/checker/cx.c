@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/fsuid.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -248,12 +249,12 @@ static int cx_spawn(struct cx_subject *s, char *const argv[], int bare)
     return 0;
 }
 
-/* The Valgrind pass's subject, one per runner (hx_before): a Valgrind
- * start costs half a second, so its tests share it, as they shared one
- * process under Valgrind before there was a checker. */
-static struct cx_subject pool;
-static int pooled;
-
+/* The Valgrind pass's subjects, one per runner (hx_before), and a second
+ * for a suite whose tests have two (cx_peers): a Valgrind start costs half
+ * a second, so its tests share them, as they shared one process under
+ * Valgrind before there was a checker. */
+static struct cx_subject pool[2];
+static int pooled[2];
 
 /* Ping s, ignoring replies to earlier requests. Returns 0 or -1. */
 static int cx_ping(struct cx_subject *s)
@@ -282,22 +283,27 @@ void hx_before(void)
         perror("checker: prctl(PR_SET_DUMPABLE)");
         exit(2);
     }
-    pooled = getenv("HX_VALGRIND") && cx_spawn(&pool, NULL, 0) == 0 &&
-             cx_ping(&pool) == 0;
+    for (int i = 0; i < (&cx_peers != NULL && cx_peers ? 2 : 1); i++)
+        pooled[i] = getenv("HX_VALGRIND") && cx_spawn(&pool[i], NULL, 0) == 0 &&
+                    cx_ping(&pool[i]) == 0;
 }
 
 void hx_after(void)
 {
-    if (pooled)
-        cx_end(&pool);
+    for (int i = 0; i < 2; i++)
+        if (pooled[i])
+            cx_end(&pool[i]);
 }
 
-/* cx_start, bare: never under Valgrind. */
-static void cx_begin(struct cx_subject *s, char *const argv[], int bare)
+/* cx_start (which 0) or cx_start_peer (1); bare: never under Valgrind,
+ * nor shared (which -1: not shared). */
+static void cx_begin(struct cx_subject *s, char *const argv[], int bare, int which)
 {
+    struct cx_subject *p = which >= 0 && pooled[which] ? &pool[which] : NULL;
+
     /* (SIGCONT: a test that failed may have left it stopped.) */
-    if (argv == NULL && pooled && kill(pool.pid, SIGCONT) == 0 && cx_ping(&pool) == 0) {
-        *s = pool;                      /* borrowed: cx_end leaves it */
+    if (argv == NULL && !bare && p && kill(p->pid, SIGCONT) == 0 && cx_ping(p) == 0) {
+        *s = *p;                        /* borrowed: cx_end leaves it */
         s->borrowed = 1;
         return;
     }
@@ -312,25 +318,22 @@ static void cx_begin(struct cx_subject *s, char *const argv[], int bare)
 
 void cx_start(struct cx_subject *s, char *const argv[])
 {
-    cx_begin(s, argv, 0);
+    cx_begin(s, argv, 0, 0);
+}
+
+void cx_start_peer(struct cx_subject *s)
+{
+    cx_begin(s, NULL, 0, 1);
 }
 
 void cx_start_alone(struct cx_subject *s)
 {
-    int was = pooled;
-
-    pooled = 0;                         /* (each test runs in a fork) */
-    cx_begin(s, NULL, 0);
-    pooled = was;
+    cx_begin(s, NULL, 0, -1);
 }
 
 void cx_start_bare(struct cx_subject *s)
 {
-    int was = pooled;
-
-    pooled = 0;
-    cx_begin(s, NULL, 1);
-    pooled = was;
+    cx_begin(s, NULL, 1, -1);
 }
 
 void cx_program(struct cx_subject *s, const char *name)
@@ -504,11 +507,26 @@ static void cx_keep_report(const struct cx_subject *s, pid_t pid)
         close(fd);
 }
 
+/* Sleep until s may have ended or written to its Valgrind pipe, at most
+ * left seconds: on a pidfd of it (pidfd, -1 if the kernel has none),
+ * else a millisecond. */
+static void cx_doze(const struct cx_subject *s, int pidfd, double left)
+{
+    struct pollfd p[2] = { { pidfd, POLLIN, 0 }, { s->vg, POLLIN, 0 } };
+    struct timespec ts = { 0, 1000000 };
+
+    if (pidfd == -1) {
+        nanosleep(&ts, NULL);
+        return;
+    }
+    (void)poll(p, 2, left < 0.1 ? (int)(left * 1000) + 1 : 100);
+}
+
 int cx_wait(struct cx_subject *s, double secs)
 {
     double end = cx_now() + secs;
     pid_t pid = s->pid;
-    int killed = 0;
+    int killed = 0, pidfd = pid > 0 ? (int)syscall(SYS_pidfd_open, pid, 0) : -1;
 
     while (s->pid > 0) {
         if (s->vg != -1 && !cx_drain(s)) {
@@ -526,9 +544,10 @@ int cx_wait(struct cx_subject *s, double secs)
             cx_reap(s);
             break;
         }
-        struct timespec ts = { 0, 1000000 };
-        nanosleep(&ts, NULL);
+        cx_doze(s, pidfd, end - cx_now());
     }
+    if (pidfd != -1)
+        close(pidfd);
     if (s->vg != -1)                    /* all it wrote before it ended (a */
         cx_drain(s);                    /* child of it may hold the pipe) */
     cx_keep_report(s, pid);

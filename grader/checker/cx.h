@@ -50,8 +50,14 @@ struct cx_subject {
  * cannot start. */
 void cx_start(struct cx_subject *s, char *const argv[]);
 
-/* cx_start(s, NULL), but never the Valgrind pass's shared subject: for a
- * test that traces its subject. cx_start_bare: nor under Valgrind. */
+/* cx_start(s, NULL) for a test's second subject: in the Valgrind pass, the
+ * runner's second shared subject (a suite that uses it defines cx_peers
+ * as 1), so that a test of two subjects starts no Valgrind; otherwise a
+ * subject of its own. cx_start_alone: never a shared subject, for a test
+ * that traces its subject or changes it for good (its limits, its signal
+ * mask). cx_start_bare: nor under Valgrind. */
+extern const int cx_peers __attribute__((weak));
+void cx_start_peer(struct cx_subject *s);
 void cx_start_alone(struct cx_subject *s);
 void cx_start_bare(struct cx_subject *s);
 

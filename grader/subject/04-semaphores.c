@@ -122,6 +122,29 @@ static long ring_pop_many(struct ring *r, unsigned long n)
     return (long)i;
 }
 
+/* SX04_CH_EXCHANGE: n requests on slot req, each answer from slot rep.
+ * Returns how many exchanges were made. */
+static long exchange(unsigned long req, unsigned long rep, unsigned long n)
+{
+    unsigned char *in = batch, *out = batch + sizeof batch / 2;
+    unsigned long i = 0;
+    uint32_t len;
+
+    if (req >= SX04_SLOTS || rep >= SX04_SLOTS)
+        return 0;
+    for (; i < n && (i + 1) * SX04_REC <= sizeof batch / 2; i++) {
+        memcpy(&len, in + i * SX04_REC, 4);
+        if (len > CHAN_MAX || chan_send(&slots[req], in + i * SX04_REC + 4, len) == -1)
+            break;
+        ssize_t k = chan_recv(&slots[rep], out + i * SX04_REC + 4, CHAN_MAX);
+        if (k == -1)
+            break;
+        len = (uint32_t)k;
+        memcpy(out + i * SX04_REC, &len, 4);
+    }
+    return (long)i;
+}
+
 /* The mailbox ops. Returns 0, or -1 if q is none of them. */
 static int mb_op(const struct sx_req *q, struct sx_rep *r, struct mbox *mb, int nobuf)
 {
@@ -190,6 +213,7 @@ static int ch_op(const struct sx_req *q, struct sx_rep *r, int noobj, int nobuf)
         return 0;
     case SX04_CH_CLOSE: r->ret = chan_close(c); return 0;
     case SX04_CH_UNLINK: r->ret = chan_unlink(nm); return 0;
+    case SX04_CH_EXCHANGE: r->ret = exchange(q->a[0], q->a[2], q->a[1]); return 0;
     default: return -1;
     }
     r->v[0] = c ? (uintptr_t)c->buf : 0;

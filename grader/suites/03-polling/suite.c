@@ -50,6 +50,8 @@
 #define STREAM_HOLDS 20         /* hold points in a stream, both kinds */
 #define STUCK_S 5               /* a call making no progress this long hangs */
 
+const int cx_peers = 1;                 /* (cx_start_peer) */
+
 /* ---- time ---- */
 
 static double now(void)
@@ -150,15 +152,16 @@ struct side {
     const char *who;                    /* "the sender", for messages */
 };
 
-/* Start d. A subject whose copies are held must be its test's own. */
-static void side_start(struct side *d, const char *who, int alone)
+/* Start d, as the test's first subject or its second. (Where copies are
+ * held, no subject is shared: only the Valgrind pass shares them.) */
+static void side_start(struct side *d, const char *who, int second)
 {
     struct sx_req q = { .op = SX03_BUFS };
     struct sx_rep r;
 
     memset(d, 0, sizeof *d);
-    if (alone)
-        cx_start_alone(&d->s);
+    if (second)
+        cx_start_peer(&d->s);
     else
         cx_start(&d->s, NULL);
     cx_call(&d->s, "starting", &q, &r);
@@ -550,13 +553,12 @@ TEST(null_args, 1, "§2")
 /* Part 2: waiting for the other process */
 
 /* A sender and a receiver, each a subject of its own, on one mailbox. */
-static void pair_new(struct side *tx, struct side *rx, char *name, size_t size,
-                     int held_tx, int held_rx)
+static void pair_new(struct side *tx, struct side *rx, char *name, size_t size)
 {
     struct side *d[] = { tx, rx };
 
-    side_start(tx, "the sender", held_tx);
-    side_start(rx, "the receiver", held_rx);
+    side_start(tx, "the sender", 0);
+    side_start(rx, "the receiver", 1);
     box_new(name, size, d, 2);
 }
 
@@ -568,7 +570,7 @@ TEST(recv_waits, 3, "§3")
                        " sent its message after 100 ms: does the wait read the flag again"
                        " on every poll? (a plain int is read once)";
 
-    pair_new(&tx, &rx, name, sizeof name, 0, 1);
+    pair_new(&tx, &rx, name, sizeof name);
     start_call(&rx, "mbox_recv", SX03_RECV, MAX, 0);
     nap_ms(LATE_MS);
     put_msg(&tx, 5, 100);
@@ -587,7 +589,7 @@ TEST(send_waits, 2, "§3")
                        " emptied the slot after 100 ms: does the wait read the flag again"
                        " on every poll? (a plain int is read once)";
 
-    pair_new(&tx, &rx, name, sizeof name, 0, 1);
+    pair_new(&tx, &rx, name, sizeof name);
     put_msg(&tx, 1, 100);
     EXPECT_INT("mbox_send(message 1) into an empty slot",
                call(&tx, hang, SX03_SEND, 100, 0, 0), 0);
@@ -672,7 +674,7 @@ TEST(send_publishes_last, 3, "§4")
     struct probe p = { &rx, SX03_TRY_RECV, MAX, 0, -1, EAGAIN };
     int held;
 
-    pair_new(&tx, &rx, name, sizeof name, 1, 0);
+    pair_new(&tx, &rx, name, sizeof name);
     put_held(&tx, 11, MAX);
     long rc = held_call(&tx, SX03_SEND_HELD, MAX, &p, &held);
     EXPECT(rc == 0, "mbox_send(MBOX_MAX bytes) returned %ld (errno %s)", rc,
@@ -696,7 +698,7 @@ TEST(recv_releases_last, 3, "§4")
     struct probe p = { &tx, SX03_TRY_SEND, MAX, 0, -1, EAGAIN };
     int held;
 
-    pair_new(&tx, &rx, name, sizeof name, 0, 1);
+    pair_new(&tx, &rx, name, sizeof name);
     put_msg(&tx, 12, MAX);
     EXPECT_INT("mbox_send(message 12, MBOX_MAX bytes)", call(&tx, "mbox_send into an empty"
                " slot did not return within 5 s", SX03_SEND, MAX, 0, 0), 0);
@@ -905,7 +907,7 @@ TEST(stream_100k, 5, "§6")
     char name[128];
     long n = hx_iters(STREAM_N), seq = 0;
 
-    pair_new(&tx, &rx, name, sizeof name, 1, 1);
+    pair_new(&tx, &rx, name, sizeof name);
     while (seq < n) {
         int kind = stream_hold(seq, n);
         long next = seq + 1;
@@ -971,7 +973,7 @@ static void idle_wait(uint32_t op, const char *what)
     struct side tx, rx;
     char name[128], hang[160];
 
-    pair_new(&tx, &rx, name, sizeof name, 0, 1);
+    pair_new(&tx, &rx, name, sizeof name);
     snprintf(hang, sizeof hang, "%s did not return within 5 s, although the other process"
              " sent its message after 250 ms", what);
     struct usage u0 = usage_of(rx.s.pid);
@@ -1027,7 +1029,7 @@ TEST(timed_delivers, 2, "§7")
     char name[128];
     const char *hang = "mbox_recv_timed(3000 ms) did not return within 5 s";
 
-    pair_new(&tx, &rx, name, sizeof name, 0, 1);
+    pair_new(&tx, &rx, name, sizeof name);
     put_msg(&tx, 6, 100);
     EXPECT_INT("mbox_send(message 6)", call(&tx, hang, SX03_SEND, 100, 0, 0), 0);
     expect_msg(&rx, "mbox_recv_timed(0 ms) with a message waiting",

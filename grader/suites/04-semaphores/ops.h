@@ -17,7 +17,8 @@
 
 #define SX04_SLOTS 4                    /* channel handles in a subject */
 #define SX04_BATCH (1 << 20)            /* bytes in the batch buffer */
-#define SX04_REC 244                    /* a mailbox record: 4 + MBOX_MAX */
+#define SX04_REC 244                    /* a mailbox record: 4 + MBOX_MAX,
+                                           or a channel's: 4 + CHAN_MAX + 0 */
 #define SX04_NULL_OBJ 1                 /* a[3]: the mailbox, ring or chan */
 #define SX04_NULL_BUF 2                 /* a[3]: the message or buffer */
 
@@ -55,7 +56,12 @@ enum {
     SX04_CH_CLOSE,              /* chan_close(slot a[0]) */
     SX04_CH_UNLINK,             /* chan_unlink(data) */
     SX04_NT_BLOCK,              /* notify_block(a[1]) */
-    SX04_NT_WAIT                /* notify_wait(a[1], a[2]) */
+    SX04_NT_WAIT,               /* notify_wait(a[1], a[2]) */
+    SX04_CH_EXCHANGE            /* for each of the a[1] records in the batch
+                                   buffer's first half: chan_send(slot
+                                   a[0], it), then chan_recv(slot a[2]) into
+                                   the same record of the second half; ret:
+                                   how many exchanges were made */
 };
 
 #endif

@@ -38,6 +38,8 @@
 #include <time.h>
 #include <unistd.h>
 
+const int cx_peers = 1;                 /* (cx_start_peer) */
+
 /* The call's value must be want; if it was -1, say with which errno. */
 #define EXPECT_RET(what, call, want)                                      \
     do {                                                                  \
@@ -92,11 +94,15 @@ struct side {
                                            pass: then it gets 0.05 s */
 };
 
-static void side_start(struct side *d, const char *who, int alone)
+/* Start d: as the test's first subject (role 0), its second (1), or one
+ * never shared with other tests (2: its signal mask changes). */
+static void side_start(struct side *d, const char *who, int role)
 {
     memset(d, 0, sizeof *d);
-    if (alone)
+    if (role == 2)
         cx_start_alone(&d->s);
+    else if (role == 1)
+        cx_start_peer(&d->s);
     else
         cx_start(&d->s, NULL);
     d->who = who;
@@ -928,7 +934,7 @@ TEST(ring_mpmc, 4, "§6")
     uint64_t *items[2];
 
     for (int i = 0; i < 4; i++) {
-        side_start(&s[i], who[i], i > 0);
+        side_start(&s[i], who[i], i < 2 ? i : 2);
         all[i] = &s[i].s;
     }
     ring_new(name, sizeof name, SLOTS, d, 4);
@@ -1219,25 +1225,41 @@ static size_t request(unsigned char *msg)
 }
 
 /* Make n requests through client c (REQ in slot 0, REP in slot 1) to the
- * peer, checking each answer; then the empty request. */
+ * peer, in one batch (its records: the requests, then the answers), and
+ * check each answer; then the empty request. */
 static void exchange(struct side *c, long n)
 {
+    static unsigned char in[SX04_BATCH / 2], out[SX04_BATCH / 2];
     unsigned char msg[CHAN_MAX];
-    char what[96];
+
     struct sx_rep r;
 
+    EXPECT((size_t)n * SX04_REC <= sizeof in, "test setup: too many requests");
+    call(c, "starting", req(SX04_MAP, 0, 0, 0, 0, NULL, 0), &r);     /* (its buffers) */
+    c->batch = r.v[0];
     for (long i = 0; i < n; i++) {
-        size_t len = request(msg);
-        snprintf(what, sizeof what, "chan_send of request %ld", i);
-        EXPECT_RET(what, ch_send(c, what, 0, msg, len), 0);
-        snprintf(what, sizeof what, "chan_recv of answer %ld (from ./peer)", i);
-        long k = ch_recv(c, what, 1, CHAN_MAX, &r);
-        for (size_t j = 0; j < len; j++)
-            msg[j] = (unsigned char)toupper(msg[j]);
-        EXPECT(k == (long)len && memcmp(r.data, msg, len) == 0, "answer %ld: expected the"
-               " %zu bytes \"%.20s...\", got %ld bytes \"%.20s...\"", i, len, (char *)msg,
-               k, k > 0 ? r.data : "");
+        uint32_t len = (uint32_t)request(in + i * SX04_REC + 4);
+        memcpy(in + i * SX04_REC, &len, 4);
     }
+    EXPECT(cx_poke(c->s.pid, c->batch, in, (size_t)n * SX04_REC) == 0,
+           "test setup: cannot fill the client's batch");
+    long done = call(c, "chan_send of the requests and chan_recv of their answers",
+                     req(SX04_CH_EXCHANGE, 0, (uint64_t)n, 1, 0, NULL, 0), NULL);
+    int err = errno;
+    EXPECT(cx_peek(c->s.pid, c->batch + SX04_BATCH / 2, out, (size_t)n * SX04_REC) == 0,
+           "test setup: cannot read the client's answers");
+    for (long i = 0; i < done; i++) {
+        uint32_t len, got;
+        memcpy(&len, in + i * SX04_REC, 4);
+        memcpy(&got, out + i * SX04_REC, 4);
+        for (size_t j = 0; j < len; j++)
+            msg[j] = (unsigned char)toupper(in[i * SX04_REC + 4 + j]);
+        EXPECT(got == len && memcmp(out + i * SX04_REC + 4, msg, len) == 0, "answer %ld:"
+               " expected the %u bytes \"%.20s...\", got %u bytes \"%.20s...\"", i, len,
+               (char *)msg, got, got > 0 ? (char *)out + i * SX04_REC + 4 : "");
+    }
+    EXPECT(done == n, "the client's chan_send of request %ld or chan_recv of its answer"
+           " failed with %s", done, hx_errname(err));
     EXPECT_RET("chan_send of the empty request", ch_send(c, "chan_send", 0, NULL, 0), 0);
 }
 
@@ -1360,7 +1382,7 @@ TEST(notify_wakes, 2, "§9")
 {
     struct side a, b;
 
-    side_start(&a, "the receiver", 1); /* (its mask changes) */
+    side_start(&a, "the receiver", 2); /* (its mask changes) */
     side_start(&b, "the sender", 1);
     EXPECT_RET("notify_block(SIGUSR1)", nt_block(&a, "notify_block(SIGUSR1)", SIGUSR1), 0);
     EXPECT(blocked_in(a.s.pid, SIGUSR1), "after notify_block(SIGUSR1), SIGUSR1 is not in"
@@ -1377,7 +1399,7 @@ TEST(notify_coalesces, 2, "§9")
 {
     struct side a, b;
 
-    side_start(&a, "the receiver", 1);
+    side_start(&a, "the receiver", 2);
     side_start(&b, "the sender", 1);
     EXPECT_RET("notify_block(SIGUSR1)", nt_block(&a, "notify_block(SIGUSR1)", SIGUSR1), 0);
     ring_bell(&b, &a, 3);               /* all three sent before we look */
@@ -1401,7 +1423,7 @@ TEST(notify_errors, 1, "§9")
 {
     struct side a;
 
-    side_start(&a, "the process", 1);
+    side_start(&a, "the process", 2);
     EXPECT_RET("notify_block(0)", nt_block(&a, "notify_block(0)", 0), -1);
     EXPECT_ERRNO("notify_block(0)", EINVAL);
     EXPECT_RET("notify_block(1000)", nt_block(&a, "notify_block(1000)", 1000), -1);

@@ -38,8 +38,10 @@
 #define MAX_CAP ((uint64_t)1 << 30)     /* chan.h's CHAN_MAX_CAPACITY */
 #define READ_END 1                      /* chan.h's CHAN_READ */
 #define WRITE_END 2                     /* chan.h's CHAN_WRITE */
-#define IDLE_MS 300                     /* how long wait_sleeps waits */
+#define IDLE_MS 200                     /* how long wait_sleeps waits */
 #define IDLE_CPU_MS 60                  /* CPU a sleeping waiter may use */
+
+const int cx_peers = 1;                 /* (cx_start_peer) */
 
 /* ---- The stream: bytes only the checker (and the writer) know ---- */
 
@@ -99,13 +101,17 @@ struct side {
     const char *who;                    /* "the writer", for messages */
 };
 
-static void side_start(struct side *d, const char *who, int alone)
+/* Start d: as the test's first subject (role 0), its second (1), or one
+ * never shared with other tests (2: its limits change). */
+static void side_start(struct side *d, const char *who, int role)
 {
     struct sx_req q = { .op = SX06_BUFS };
     struct sx_rep r;
 
-    if (alone)
+    if (role == 2)
         cx_start_alone(&d->s);
+    else if (role == 1)
+        cx_start_peer(&d->s);
     else
         cx_start(&d->s, NULL);
     cx_call(&d->s, "starting", &q, &r);
@@ -425,7 +431,7 @@ TEST(create_cleanup, 2, "§2")
     char name[128];
     const char *what = "chan_create(name, 1 MiB) with files limited to 8 KiB";
 
-    side_start(&d, "the process", 1);   /* (its limit stays lowered) */
+    side_start(&d, "the process", 2);   /* (its limit stays lowered) */
     EXPECT(call(&d, "lowering the file size limit", req(SX06_FSIZE, 8192, 0, "")) == 0 &&
            cx_limit(d.s.pid, "Max file size") == 8192, "test setup: the file size limit was not set");
     int before = cx_fds(d.s.pid);
@@ -613,7 +619,7 @@ TEST(ring_wrap, 3, "§3")
     side_start(&d, "the process", 0);
     make_chan(&d, cx_name(name, sizeof name, "wrap"), cap);
     uintptr_t w = open_end(&d, name, WRITE_END), r = open_end(&d, name, READ_END);
-    for (long round = 0; round < hx_iters(3000); round++) {
+    for (long round = 0; round < hx_iters(1000); round++) {
         size_t used = (size_t)(wpos - rpos);
         if (used < cap - 1 && (used == 0 || rnd(0, 1))) {
             size_t n = rnd(1, cap - 1 - used);          /* never full */

@@ -2,6 +2,7 @@
  *
  * Usage: ./test [name...]           run every test, or only those named
  *        HX_RESULTS=FILE ./test     write the verdicts to FILE for the grader
+ *        HX_JOBS=K HX_RESULTS=...   the same, K runners at once
  *
  * Each test runs in a TCase of its own (Check forks it, times it out and
  * catches its signals). Check calls a test that exit(0)s early "passed", so
@@ -105,8 +106,14 @@ static int hx_unknown(int argc, char **argv)
 }
 
 /* Whether test i is this runner's: with HX_JOBS=K runners (jobs.k of
- * jobs.n), every K-th. */
-static struct { int n, k; } jobs = { 1, 0 };
+ * jobs.n), every K-th; in the runner that runs again, alone, what did not
+ * pass beside another (retry), those marked in again[]. */
+static struct { int n, k, retry; unsigned char again[HX_MAX_TESTS]; } jobs = { 1, 0, 0, { 0 } };
+
+static int hx_mine(int i)
+{
+    return jobs.retry ? jobs.again[i] : i % jobs.n == jobs.k;
+}
 
 static Suite *hx_suite(int argc, char **argv)
 {
@@ -115,7 +122,7 @@ static Suite *hx_suite(int argc, char **argv)
     Suite *s = suite_create(HX_LAB);
 
     for (int i = 0; i < hx.n; i++) {
-        if (!hx_selected(i, argc, argv) || i % jobs.n != jobs.k)
+        if (!hx_selected(i, argc, argv) || !hx_mine(i))
             continue;
         TCase *tc = tcase_create(hx.test[i]->name);
         tcase_set_timeout(tc, timeout > 0 ? timeout : HX_TIMEOUT_DEFAULT);
@@ -277,45 +284,103 @@ static int hx_run_share(int argc, char **argv, const char *results)
     return bad;
 }
 
-/* HX_JOBS=K with HX_RESULTS: run the suite in K runners at once (the
- * Valgrind pass, where each subject takes half a second to start), then
- * join their parts into one results file, in test order. Returns main's
- * exit status. */
-static int hx_run_jobs(int argc, char **argv, const char *results)
+/* Test i's line from runner k's part of the results into line. Returns
+ * 1 if the part has it, 0 if not. */
+static int hx_part_line(const char *results, int k, int i, char *line, int size)
 {
-    pid_t pid[16];
-    int bad = 0, st, lines = 0;
-    char part[4096], tmp[4096], line[8192];
-    FILE *out;
+    char part[4096];
+    size_t len = strlen(hx.test[i]->name);
+    int found = 0;
 
-    for (jobs.k = 0; jobs.k < jobs.n; jobs.k++)
-        if ((pid[jobs.k] = fork()) == 0)
+    snprintf(part, sizeof part, "%s.%d", results, k);
+    FILE *in = fopen(part, "r");
+    while (in && !found && fgets(line, size, in))
+        found = strncmp(line + 2, hx.test[i]->name, len) == 0 && line[2 + len] == '\t';
+    if (in)
+        fclose(in);
+    return found;
+}
+
+/* Whether a results line's test should run again, alone: it neither passed
+ * nor skipped, and did not run out of time (which another runner beside it
+ * could not have caused in the ms a test takes, and which would cost its
+ * whole time again). */
+static int hx_retry_line(const char *line)
+{
+    const char *v = strchr(line + 2, '\t');
+
+    v = v ? strchr(v + 1, '\t') : NULL;
+    return v && strncmp(v + 1, "pass\t", 5) != 0 && strncmp(v + 1, "skip\t", 5) != 0 &&
+           strstr(line, "Test timeout expired") == NULL;
+}
+
+/* Run runners first .. first+count-1 (count 1 and retry: the one that runs
+ * again what failed) and wait for them. Returns 0 if each wrote its part. */
+static int hx_runners(int argc, char **argv, const char *results, int first, int count)
+{
+    pid_t pid[17];
+    int bad = 0, st;
+
+    for (int k = 0; k < count; k++) {
+        jobs.k = first + k;
+        if ((pid[k] = fork()) == 0)
             _exit(hx_run_share(argc, argv, results));
-    for (int k = 0; k < jobs.n; k++)
+    }
+    for (int k = 0; k < count; k++)
         bad |= pid[k] == -1 || waitpid(pid[k], &st, 0) == -1 || !WIFEXITED(st) ||
                WEXITSTATUS(st) != 0;
+    return bad ? -1 : 0;
+}
+
+/* HX_JOBS=K with HX_RESULTS: run the suite in K runners at once, then run
+ * again, one at a time, each test that failed beside another (so that what
+ * one test's code does to the machine, a fork bomb say, costs no other
+ * test a point), and join the parts into one results file, in test order.
+ * Returns main's exit status. */
+static int hx_run_jobs(int argc, char **argv, const char *results)
+{
+    int lines = 0, retry = 0;
+    char tmp[4096], line[8192];
+    FILE *out;
+
+    if (hx_runners(argc, argv, results, 0, jobs.n) == -1)
+        return 2;
+    for (int i = 0; i < hx.n; i++)
+        if (hx_part_line(results, i % jobs.n, i, line, sizeof line) && hx_retry_line(line)) {
+            jobs.again[i] = 1;
+            hx.sh->done[i] = 0;
+            hx.sh->skip[i][0] = '\0';
+            retry = 1;
+        }
+    jobs.retry = retry;
+    if (retry && hx_runners(argc, argv, results, jobs.n, 1) == -1)
+        return 2;
     snprintf(tmp, sizeof tmp, "%s.tmp", results);
-    if (bad || (out = fopen(tmp, "w")) == NULL)
+    if ((out = fopen(tmp, "w")) == NULL)
         return 2;
     fprintf(out, "hx\t1\t%s\n", HX_LAB);
-    for (int i = 0; i < hx.n; i++) {        /* test i is in part i % n */
-        snprintf(part, sizeof part, "%s.%d", results, i % jobs.n);
-        FILE *in = fopen(part, "r");
-        size_t len = strlen(hx.test[i]->name);
-        while (in && fgets(line, sizeof line, in))
-            if (strncmp(line + 2, hx.test[i]->name, len) == 0 && line[2 + len] == '\t') {
-                fputs(line, out);
-                lines++;
-            }
-        if (in)
-            fclose(in);
-    }
+    for (int i = 0; i < hx.n; i++)
+        if (hx_part_line(results, jobs.again[i] ? jobs.n : i % jobs.n, i, line, sizeof line)) {
+            fputs(line, out);
+            lines++;
+        }
     fprintf(out, "end\t%d\n", lines);
-    for (int k = 0; k < jobs.n; k++) {
-        snprintf(part, sizeof part, "%s.%d", results, k);
-        remove(part);
+    for (int k = 0; k <= jobs.n; k++) {
+        snprintf(tmp, sizeof tmp, "%s.%d", results, k);
+        remove(tmp);
     }
+    snprintf(tmp, sizeof tmp, "%s.tmp", results);
     return fclose(out) == EOF || rename(tmp, results) == -1 ? 2 : 0;
+}
+
+/* How many tests argv selects. */
+static int hx_count(int argc, char **argv)
+{
+    int n = 0;
+
+    for (int i = 0; i < hx.n; i++)
+        n += hx_selected(i, argc, argv);
+    return n;
 }
 
 int main(int argc, char **argv)
@@ -344,6 +409,8 @@ int main(int argc, char **argv)
 
     const char *j = getenv("HX_JOBS");
     jobs.n = j && results && atoi(j) > 1 ? (atoi(j) > 16 ? 16 : atoi(j)) : 1;
+    if (jobs.n > hx_count(argc, argv))
+        jobs.n = hx_count(argc, argv) > 1 ? hx_count(argc, argv) : 1;
     bad = jobs.n > 1 ? hx_run_jobs(argc, argv, results)
                      : hx_run_share(argc, argv, results);
     munmap(m, sizeof *hx.sh);

@@ -17,8 +17,9 @@
  *
  * Environment: HX_RESULTS (results file), HX_RUN (per-run name prefix for
  * shared-memory objects), HX_MEMCHECK=1 (running under Valgrind: scale
- * loops down with hx_iters), CK_TIMEOUT_MULTIPLIER (Check's, scales the
- * per-test timeouts).
+ * loops down with hx_iters), HX_JOBS=K (with HX_RESULTS: K runners at
+ * once, each failure then run again alone), CK_TIMEOUT_MULTIPLIER (Check's,
+ * scales the per-test timeouts).
  */
 #ifndef HX_H
 #define HX_H

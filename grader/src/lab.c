@@ -25,7 +25,7 @@
 #define HANDIN_MAX (256 << 10)          /* bytes per handin file */
 
 enum { E_PATH, E_HOME, E_TMP, E_RESULTS, E_RUN, E_TIMEOUT, E_SCALE, E_FORK,
-       E_CC, E_SAN, E_LANG, E_SEED, E_CALLS, E_SUBJ, E_N };
+       E_CC, E_SAN, E_LANG, E_SEED, E_CALLS, E_SUBJ, E_JOBS, E_N };
 
 /* The environment every command of a lab gets: nothing inherited but CC
  * and SAN (how to build), so a student's shell cannot change a grade.
@@ -47,12 +47,16 @@ static void env_build(const struct opts *o, const struct place *p,
     env[E_SAN] = str_printf("SAN=%s", san && *san == '1' ? "1" : "");
     env[E_LANG] = strdup("LC_ALL=C");
     env[E_SEED] = str_printf("HX_SEED=%s", l->seed ? l->seed : "1");
-    /* A student's check keeps each test's calls, for ./subject --replay.
-     * (Tests run one after the other, so that what a subject does to the
-     * machine, a fork bomb say, is its test's alone; only the Valgrind
-     * pass, all or nothing, runs two runners: memcheck.c.) */
+    /* A student's check keeps each test's calls, for ./subject --replay. */
     env[E_CALLS] = o->mode == 'c' ? str_printf("HX_CALLS=%s/calls", p->seen_out)
                                   : strdup("HX_CALLS=");
+    /* and runs a checker's tests a runner per core, up to 4 (hx.c: a test
+     * that fails beside another runs again alone, so its verdict is its
+     * own). Grading runs them one after the other: its labs fill the cores
+     * (--lab-jobs), and the Valgrind pass sets its own (memcheck.c). */
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    env[E_JOBS] = str_printf("HX_JOBS=%ld", o->mode == 'c' && lab_checked(o->root, l->m.lab)
+                             ? (cores > 4 ? 4 : cores < 1 ? 1 : cores) : 1);
     /* Where the kernel gives no user namespaces, a checker stays root and
      * starts its subjects as the next uid (cx.h): they cannot signal it,
      * trace it or write its directory. */

@@ -165,7 +165,7 @@ static void memcheck_env(char *const env[], char *results, char *scale,
 
     for (int i = 0; env[i] != NULL && n < max - 6; i++)
         if (strncmp(env[i], "HX_RESULTS=", 11) != 0 &&
-            strncmp(env[i], "CK_FORK=", 8) != 0 &&
+            strncmp(env[i], "CK_FORK=", 8) != 0 && strncmp(env[i], "HX_JOBS=", 8) != 0 &&
             (!checker || strncmp(env[i], "CK_TIMEOUT_MULTIPLIER=", 22) != 0))
             mcenv[n++] = env[i];
     mcenv[n++] = results;

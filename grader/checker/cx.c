@@ -336,6 +336,11 @@ void cx_start_bare(struct cx_subject *s)
     cx_begin(s, NULL, 1, -1);
 }
 
+void cx_start_as(struct cx_subject *s, enum cx_role role)
+{
+    cx_begin(s, NULL, 0, role == CX_ALONE ? -1 : role == CX_SECOND);
+}
+
 void cx_program(struct cx_subject *s, const char *name)
 {
     const char *subj = getenv("HX_SUBJECT");

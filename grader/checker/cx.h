@@ -61,6 +61,11 @@ void cx_start_peer(struct cx_subject *s);
 void cx_start_alone(struct cx_subject *s);
 void cx_start_bare(struct cx_subject *s);
 
+/* A subject's place in a test of one or two: cx_start_as starts it with
+ * cx_start(s, NULL), cx_start_peer or cx_start_alone. */
+enum cx_role { CX_FIRST, CX_SECOND, CX_ALONE };
+void cx_start_as(struct cx_subject *s, enum cx_role role);
+
 /* Send q and wait for the reply into r. what names the call for messages
  * ("zmap_alloc(4096)"). Fails the test, saying how the subject ended, if
  * it ends or sends no reply; the failure is reported at the caller's line. */

@@ -94,17 +94,12 @@ struct side {
                                            pass: then it gets 0.05 s */
 };
 
-/* Start d: as the test's first subject (role 0), its second (1), or one
- * never shared with other tests (2: its signal mask changes). */
-static void side_start(struct side *d, const char *who, int role)
+/* Start d: as the test's first subject, its second, or one never shared
+ * with other tests (CX_ALONE: its signal mask changes). */
+static void side_start(struct side *d, const char *who, enum cx_role role)
 {
     memset(d, 0, sizeof *d);
-    if (role == 2)
-        cx_start_alone(&d->s);
-    else if (role == 1)
-        cx_start_peer(&d->s);
-    else
-        cx_start(&d->s, NULL);
+    cx_start_as(&d->s, role);
     d->who = who;
 }
 
@@ -315,7 +310,7 @@ TEST(mbox_roundtrip, 2, "§3")
     unsigned char big[MBOX_MAX], buf[MBOX_MAX];
     struct mbox mb;
 
-    side_start(&a, "the process", 0);
+    side_start(&a, "the process", CX_FIRST);
     mbox_new(name, sizeof name, d, 1);
     EXPECT_RET("mbox_send(\"hello\", 5)", mb_send(&a, "mbox_send", "hello", 5), 0);
     EXPECT(region_read(name, 0, &mb, sizeof mb) == 0 && mb.len == 5 &&
@@ -352,7 +347,7 @@ TEST(mbox_try_empty, 1, "§3")
     struct side a, *d[] = { &a };
     char name[128], buf[MBOX_MAX];
 
-    side_start(&a, "the process", 0);
+    side_start(&a, "the process", CX_FIRST);
     mbox_new(name, sizeof name, d, 1);  /* its memory held junk before */
     EXPECT_RET("mbox_try_recv on a fresh mailbox (it held junk before mbox_init)",
                mb_recv(&a, "mbox_try_recv", SX04_MB_TRY, sizeof buf, buf), -1);
@@ -374,7 +369,7 @@ TEST(mbox_sizes, 2, "§3")
     char name[128];
     unsigned char big[MBOX_MAX + 1], buf[MBOX_MAX];
 
-    side_start(&a, "the process", 0);
+    side_start(&a, "the process", CX_FIRST);
     mbox_new(name, sizeof name, d, 1);
     memset(big, 'b', sizeof big);
     EXPECT_RET("mbox_send of MBOX_MAX + 1 bytes",
@@ -400,7 +395,7 @@ TEST(mbox_errors, 1, "§3")
     struct side a, *d[] = { &a };
     char name[128];
 
-    side_start(&a, "the process", 0);
+    side_start(&a, "the process", CX_FIRST);
     mbox_new(name, sizeof name, d, 1);
     EXPECT_RET("mbox_init(NULL)", call(&a, "mbox_init(NULL)", req(SX04_MB_INIT, 0, 0, 0,
                                        SX04_NULL_OBJ, NULL, 0), NULL), -1);
@@ -461,8 +456,8 @@ TEST(mbox_stream, 3, "§3")
     char name[128], what[96];
     long total = hx_iters(STREAM);
 
-    side_start(&tx, "the sender", 0);
-    side_start(&rx, "the receiver", 1);
+    side_start(&tx, "the sender", CX_FIRST);
+    side_start(&rx, "the receiver", CX_SECOND);
     mbox_new(name, sizeof name, d, 2);
     for (long done = 0; done < total; done += BATCH) {
         long n = total - done < BATCH ? total - done : BATCH;
@@ -506,8 +501,8 @@ TEST(mbox_sleeps, 3, "§1")
     char name[128];
     struct sx_rep r;
 
-    side_start(&tx, "the sender", 0);
-    side_start(&rx, "the receiver", 1);
+    side_start(&tx, "the sender", CX_FIRST);
+    side_start(&rx, "the receiver", CX_SECOND);
     mbox_new(name, sizeof name, d, 2);
     double t0 = now();
     start_call(&rx, "mbox_recv", req(SX04_MB_RECV, rx.at, MBOX_MAX, 0, 0, NULL, 0));
@@ -534,8 +529,8 @@ TEST(mbox_wakes_across_fork, 3, "§2")
     char name[128], buf[MBOX_MAX];
     struct sx_rep r;
 
-    side_start(&a, "the first process", 0);
-    side_start(&b, "the second process", 1);
+    side_start(&a, "the first process", CX_FIRST);
+    side_start(&b, "the second process", CX_SECOND);
     mbox_new(name, sizeof name, d, 2);
     /* A receiver that is asleep BEFORE the post: only then is a wakeup
      * that stays inside one process lost. */
@@ -605,8 +600,8 @@ TEST(mbox_recv_eintr, 3, "§4")
     char name[128], item[16], buf[MBOX_MAX];
     struct sx_rep r;
 
-    side_start(&tx, "the sender", 0);
-    side_start(&rx, "the receiver", 1);
+    side_start(&tx, "the sender", CX_FIRST);
+    side_start(&rx, "the receiver", CX_SECOND);
     mbox_new(name, sizeof name, d, 2);
     catch_usr1(&rx);
     for (int i = 0; i < NITEMS; i++) {
@@ -635,8 +630,8 @@ TEST(mbox_send_eintr, 2, "§4")
     struct side a, tx, *d[] = { &a, &tx };
     char name[128], buf[MBOX_MAX];
 
-    side_start(&a, "the receiver", 0);
-    side_start(&tx, "the sender", 1);
+    side_start(&a, "the receiver", CX_FIRST);
+    side_start(&tx, "the sender", CX_SECOND);
     mbox_new(name, sizeof name, d, 2);
     EXPECT_RET("mbox_send(\"first\")", mb_send(&a, "mbox_send", "first", 5), 0);
     catch_usr1(&tx);
@@ -676,7 +671,7 @@ TEST(mbox_timeout, 2, "§5")
     struct side a, *d[] = { &a };
     char name[128];
 
-    side_start(&a, "the process", 0);
+    side_start(&a, "the process", CX_FIRST);
     mbox_new(name, sizeof name, d, 1);
     double t0 = now();
     EXPECT_RET("mbox_recv_timed(250 ms) on an empty mailbox",
@@ -705,8 +700,8 @@ TEST(mbox_timed_wakes, 2, "§5")
     long ms = hx_memcheck() ? 29999 : 2999;
     struct sx_rep r;
 
-    side_start(&tx, "the sender", 0);
-    side_start(&rx, "the receiver", 1);
+    side_start(&tx, "the sender", CX_FIRST);
+    side_start(&rx, "the receiver", CX_SECOND);
     mbox_new(name, sizeof name, d, 2);
     catch_usr1(&rx);
     double t0 = now();
@@ -764,7 +759,7 @@ TEST(ring_fifo, 2, "§6")
     uint64_t items[8];
     struct ring hdr;
 
-    side_start(&a, "the process", 0);
+    side_start(&a, "the process", CX_FIRST);
     ring_new(name, sizeof name, 8, d, 1);
     for (int i = 0; i < 8; i++) {
         items[i] = cx_rand();
@@ -803,7 +798,7 @@ TEST(ring_errors, 1, "§6")
     struct side a, *d[] = { &a };
     char name[128];
 
-    side_start(&a, "the process", 0);
+    side_start(&a, "the process", CX_FIRST);
     ring_new(name, sizeof name, 4, d, 1);
     EXPECT_SIZE("ring_size(0)", (size_t)call(&a, "ring_size(0)",
                 req(SX04_RING_SIZE, 0, 0, 0, 0, NULL, 0), NULL), 0);
@@ -841,8 +836,8 @@ TEST(ring_full_blocks, 2, "§6")
     struct side a, b, *d[] = { &a, &b };
     char name[128];
 
-    side_start(&a, "the consumer", 0);
-    side_start(&b, "the producer", 1);
+    side_start(&a, "the consumer", CX_FIRST);
+    side_start(&b, "the producer", CX_SECOND);
     ring_new(name, sizeof name, 4, d, 2);
     for (uint64_t i = 1; i <= 4; i++)
         EXPECT_RET("ring_push into a ring with room", push(&a, "ring_push", i), 0);
@@ -934,7 +929,7 @@ TEST(ring_mpmc, 4, "§6")
     uint64_t *items[2];
 
     for (int i = 0; i < 4; i++) {
-        side_start(&s[i], who[i], i < 2 ? i : 2);
+        side_start(&s[i], who[i], i == 0 ? CX_FIRST : i == 1 ? CX_SECOND : CX_ALONE);
         all[i] = &s[i].s;
     }
     ring_new(name, sizeof name, SLOTS, d, 4);
@@ -1075,7 +1070,7 @@ TEST(chan_roundtrip, 2, "§7")
     char name[128];
     struct sx_rep ra, rb, r;
 
-    side_start(&a, "the process", 0);
+    side_start(&a, "the process", CX_FIRST);
     int fds = cx_fds(a.s.pid);
     cx_name(name, sizeof name, "rt");
     EXPECT_RET("chan_create", ch_create(&a, "chan_create", 0, name, &ra), 0);
@@ -1109,7 +1104,7 @@ TEST(chan_errors, 2, "§7")
     char name[128], other[128], path[512], lng[CHAN_NAME_MAX + 2];
     struct sx_rep r;
 
-    side_start(&a, "the process", 0);
+    side_start(&a, "the process", CX_FIRST);
     int fds = cx_fds(a.s.pid);
     memset(lng, 'x', sizeof lng - 1);
     lng[0] = '/';
@@ -1153,7 +1148,7 @@ TEST(chan_create_cleans_up, 2, "§7")
     char name[128], path[512];
     struct stat st;
 
-    side_start(&a, "the process", 0);
+    side_start(&a, "the process", CX_FIRST);
     int fds = cx_fds(a.s.pid);
     cx_name(name, sizeof name, "half");
     /* NAME.full in the way: a file where the semaphore would be (sem_open's
@@ -1188,7 +1183,7 @@ TEST(chan_unlink_removes, 2, "§7")
     char name[128];
     struct sx_rep r;
 
-    side_start(&a, "the process", 0);
+    side_start(&a, "the process", CX_FIRST);
     cx_name(name, sizeof name, "gone");
     EXPECT_RET("chan_create", ch_create(&a, "chan_create", 0, name, NULL), 0);
     expect_objects("after chan_create", name, 1);
@@ -1270,7 +1265,7 @@ TEST(peer_exchange, 4, "§8")
     char req_name[128], rep_name[128], out[256], err[1024], want[64], how[96];
     long n = hx_iters(EXCHANGES);
 
-    side_start(&a, "the creator", 0);
+    side_start(&a, "the creator", CX_FIRST);
     cx_name(req_name, sizeof req_name, "peer-req");
     cx_name(rep_name, sizeof rep_name, "peer-rep");
     EXPECT_RET("chan_create(REQ)", ch_create(&a, "chan_create(REQ)", 0, req_name, NULL), 0);
@@ -1279,7 +1274,7 @@ TEST(peer_exchange, 4, "§8")
     EXPECT_RET("chan_close(REQ) just after chan_create", ch_close(&a, "chan_close", 0), 0);
     EXPECT_RET("chan_close(REP) just after chan_create", ch_close(&a, "chan_close", 1), 0);
     cx_start(&peer, (char *[]){ "./peer", req_name, rep_name, NULL });
-    side_start(&c, "the client", 1);
+    side_start(&c, "the client", CX_SECOND);
     EXPECT_RET("chan_open(REQ) in the client", ch_open(&c, "chan_open(REQ)", 0, req_name,
                                                        NULL), 0);
     EXPECT_RET("chan_open(REP) in the client", ch_open(&c, "chan_open(REP)", 1, rep_name,
@@ -1336,7 +1331,7 @@ TEST(peer_no_channel, 2, "§8")
                       (char *[]){ "./peer", req_name, rep_name, NULL }, 1);
     expect_nothing_left("./peer REQ REP, neither channel existed", req_name);
     expect_nothing_left("./peer REQ REP, neither channel existed", rep_name);
-    side_start(&a, "the creator", 0);
+    side_start(&a, "the creator", CX_FIRST);
     EXPECT_RET("chan_create(REQ)", ch_create(&a, "chan_create(REQ)", 0, req_name, NULL), 0);
     expect_peer_fails("./peer REQ REP, only REQ exists",
                       (char *[]){ "./peer", req_name, rep_name, NULL }, 1);
@@ -1382,8 +1377,8 @@ TEST(notify_wakes, 2, "§9")
 {
     struct side a, b;
 
-    side_start(&a, "the receiver", 2); /* (its mask changes) */
-    side_start(&b, "the sender", 1);
+    side_start(&a, "the receiver", CX_ALONE); /* (its mask changes) */
+    side_start(&b, "the sender", CX_SECOND);
     EXPECT_RET("notify_block(SIGUSR1)", nt_block(&a, "notify_block(SIGUSR1)", SIGUSR1), 0);
     EXPECT(blocked_in(a.s.pid, SIGUSR1), "after notify_block(SIGUSR1), SIGUSR1 is not in"
            " the signal mask (SigBlk in /proc/PID/status)");
@@ -1399,8 +1394,8 @@ TEST(notify_coalesces, 2, "§9")
 {
     struct side a, b;
 
-    side_start(&a, "the receiver", 2);
-    side_start(&b, "the sender", 1);
+    side_start(&a, "the receiver", CX_ALONE);
+    side_start(&b, "the sender", CX_SECOND);
     EXPECT_RET("notify_block(SIGUSR1)", nt_block(&a, "notify_block(SIGUSR1)", SIGUSR1), 0);
     ring_bell(&b, &a, 3);               /* all three sent before we look */
     EXPECT_RET("notify_wait after 3 signals: the sender's pid",
@@ -1423,7 +1418,7 @@ TEST(notify_errors, 1, "§9")
 {
     struct side a;
 
-    side_start(&a, "the process", 2);
+    side_start(&a, "the process", CX_ALONE);
     EXPECT_RET("notify_block(0)", nt_block(&a, "notify_block(0)", 0), -1);
     EXPECT_ERRNO("notify_block(0)", EINVAL);
     EXPECT_RET("notify_block(1000)", nt_block(&a, "notify_block(1000)", 1000), -1);

@@ -101,19 +101,14 @@ struct side {
     const char *who;                    /* "the writer", for messages */
 };
 
-/* Start d: as the test's first subject (role 0), its second (1), or one
- * never shared with other tests (2: its limits change). */
-static void side_start(struct side *d, const char *who, int role)
+/* Start d: as the test's first subject, its second, or one never shared
+ * with other tests (CX_ALONE: its limits change). */
+static void side_start(struct side *d, const char *who, enum cx_role role)
 {
     struct sx_req q = { .op = SX06_BUFS };
     struct sx_rep r;
 
-    if (role == 2)
-        cx_start_alone(&d->s);
-    else if (role == 1)
-        cx_start_peer(&d->s);
-    else
-        cx_start(&d->s, NULL);
+    cx_start_as(&d->s, role);
     cx_call(&d->s, "starting", &q, &r);
     d->wbuf = r.v[0];
     d->rbuf = r.v[1];
@@ -376,7 +371,7 @@ TEST(create_open, 2, "§2")
     char name[128], path[200];
     struct stat st;
 
-    side_start(&d, "the process", 0);
+    side_start(&d, "the process", CX_FIRST);
     make_chan(&d, cx_name(name, sizeof name, "create"), SMALL);
     snprintf(path, sizeof path, "/dev/shm/%s", name + 1);
     EXPECT(lstat(path, &st) == 0, "after chan_create, %s: expected the object, got errno"
@@ -399,7 +394,7 @@ TEST(create_errors, 2, "§2")
     char name[128], what[64];
     struct stat st;
 
-    side_start(&d, "the process", 0);
+    side_start(&d, "the process", CX_FIRST);
     cx_name(name, sizeof name, "create-errors");
     EXPECT_INT("chan_create(NULL, 4096)", ch_create(&d, "chan_create", NULL, SMALL), -1);
     EXPECT_ERRNO("chan_create(NULL, 4096)", EINVAL);
@@ -431,7 +426,7 @@ TEST(create_cleanup, 2, "§2")
     char name[128];
     const char *what = "chan_create(name, 1 MiB) with files limited to 8 KiB";
 
-    side_start(&d, "the process", 2);   /* (its limit stays lowered) */
+    side_start(&d, "the process", CX_ALONE);   /* (its limit stays lowered) */
     EXPECT(call(&d, "lowering the file size limit", req(SX06_FSIZE, 8192, 0, "")) == 0 &&
            cx_limit(d.s.pid, "Max file size") == 8192, "test setup: the file size limit was not set");
     int before = cx_fds(d.s.pid);
@@ -453,7 +448,7 @@ TEST(open_errors, 2, "§2")
     struct side d;
     char name[128], other[128];
 
-    side_start(&d, "the process", 0);
+    side_start(&d, "the process", CX_FIRST);
     cx_name(name, sizeof name, "open-errors");
     cx_name(other, sizeof other, "not-a-chan");
     int before = cx_fds(d.s.pid);
@@ -493,7 +488,7 @@ TEST(open_once, 1, "§2")
     struct side d;
     char name[128];
 
-    side_start(&d, "the process", 0);
+    side_start(&d, "the process", CX_FIRST);
     make_chan(&d, cx_name(name, sizeof name, "once"), SMALL);
     uintptr_t w = open_end(&d, name, WRITE_END), r = open_end(&d, name, READ_END);
     int maps = maps_of(d.s.pid, name), fds = cx_fds(d.s.pid);
@@ -547,7 +542,7 @@ TEST(no_leaks, 2, "§2")
     struct side d;
     char name[128], perms[5] = "";
 
-    side_start(&d, "the process", 0);
+    side_start(&d, "the process", CX_FIRST);
     cx_name(name, sizeof name, "leaks");
     int before = cx_fds(d.s.pid);
     for (long i = 0; i < hx_iters(50); i++) {
@@ -582,7 +577,7 @@ TEST(ring_roundtrip, 2, "§3")
     char name[128];
     unsigned char in[100], out[SMALL];
 
-    side_start(&d, "the process", 0);
+    side_start(&d, "the process", CX_FIRST);
     make_chan(&d, cx_name(name, sizeof name, "roundtrip"), SMALL);
     uintptr_t w = open_end(&d, name, WRITE_END), r = open_end(&d, name, READ_END);
     fill(in, 0, sizeof in);
@@ -616,7 +611,7 @@ TEST(ring_wrap, 3, "§3")
     uint64_t wpos = 0, rpos = 0;
     const size_t cap = MIN_CAP;
 
-    side_start(&d, "the process", 0);
+    side_start(&d, "the process", CX_FIRST);
     make_chan(&d, cx_name(name, sizeof name, "wrap"), cap);
     uintptr_t w = open_end(&d, name, WRITE_END), r = open_end(&d, name, READ_END);
     for (long round = 0; round < hx_iters(1000); round++) {
@@ -661,7 +656,7 @@ TEST(ring_full, 2, "§3")
     char name[128], what[160];
     uint64_t pos = 0;
 
-    side_start(&d, "the process", 0);
+    side_start(&d, "the process", CX_FIRST);
     make_chan(&d, cx_name(name, sizeof name, "full"), SMALL);
     uintptr_t w = open_end(&d, name, WRITE_END), r = open_end(&d, name, READ_END);
     for (int round = 0; round < 2; round++) {
@@ -700,7 +695,7 @@ TEST(wrong_end, 1, "§3")
     char name[128];
     unsigned char buf[8];
 
-    side_start(&d, "the process", 0);
+    side_start(&d, "the process", CX_FIRST);
     make_chan(&d, cx_name(name, sizeof name, "ends"), SMALL);
     uintptr_t w = open_end(&d, name, WRITE_END), r = open_end(&d, name, READ_END);
     EXPECT_INT("chan_read on the write end", ch_read(&d, "chan_read(w)", w, 1, NULL), -1);
@@ -741,8 +736,8 @@ struct duo {
 
 static void duo_start(struct duo *d, const char *tag)
 {
-    side_start(&d->w, "the writer", 0);
-    side_start(&d->r, "the reader", 1);
+    side_start(&d->w, "the writer", CX_FIRST);
+    side_start(&d->r, "the reader", CX_SECOND);
     make_chan(&d->w, cx_name(d->name, sizeof d->name, tag), SMALL);
     d->wh = open_end(&d->w, d->name, WRITE_END);
     d->rh = open_end(&d->r, d->name, READ_END);
@@ -970,7 +965,7 @@ TEST(eof_after_data, 2, "§5")
     char name[128];
     unsigned char buf[16];
 
-    side_start(&d, "the process", 0);
+    side_start(&d, "the process", CX_FIRST);
     make_chan(&d, cx_name(name, sizeof name, "eof"), SMALL);
     uintptr_t w = open_end(&d, name, WRITE_END), r = open_end(&d, name, READ_END);
     EXPECT_INT("chan_write(10)", ch_write(&d, "chan_write(10)", w, "0123456789", 10), 10);
@@ -1013,7 +1008,7 @@ TEST(epipe, 2, "§5")
     char name[128];
     const char *what = "chan_write(4196) into an empty 4096-byte ring whose reader closes";
 
-    side_start(&s, "the process", 0);
+    side_start(&s, "the process", CX_FIRST);
     make_chan(&s, cx_name(name, sizeof name, "epipe1"), SMALL);
     uintptr_t w = open_end(&s, name, WRITE_END), r = open_end(&s, name, READ_END);
     expect_closed(&s, "chan_close(reader)", r);

@@ -87,11 +87,15 @@ TESTOBJ := $(OUT)/s/suite.o $(OUT)/h/hx.o $(OUT)/h/probe.o
 
 .PHONY: all harness demos demo tools check memcheck clean
 
-# A lab with grader/subject/LAB.c is checked from outside: its test program
-# is a checker (the suite, the harness and grader/checker/, no handin code:
-# built whole by make harness), and the handin code runs in ./subject
-# (grader/subject/ and the handin files), which the checker drives.
-ifneq ($(wildcard $(ROOT)/grader/subject/$(LAB).c),)
+# Every lab is checked from outside: its test program is a checker (the
+# suite, the harness and grader/checker/, no handin code: built whole by
+# make harness), and the handin code runs only in ./subject
+# (grader/subject/LAB.c, sx.c and the handin files), which the checker
+# drives. No rule here links handin code into the test program.
+ifeq ($(wildcard $(ROOT)/grader/subject/$(LAB).c),)
+$(error lab '$(LAB)' has no grader/subject/$(LAB).c: every lab's handin code \
+runs in a subject that its checker drives (README: Adding a lab))
+endif
 CPPFLAGS += -I$(ROOT)/grader/checker -I$(ROOT)/grader/suites/$(LAB)
 TESTOBJ += $(OUT)/c/cx.o $(OUT)/c/hold.o $(OUT)/c/look.o
 SUBJOBJ := $(OUT)/x/sx.o $(OUT)/x/lab.o
@@ -112,16 +116,6 @@ $(OUT)/x/sx.o: $(ROOT)/grader/subject/sx.c | $(OUT)/x
 
 $(OUT)/x/lab.o: $(ROOT)/grader/subject/$(LAB).c | $(OUT)/x
 	$(CC) $(CPPFLAGS) -I$(ROOT)/grader/subject $(CFLAGS) -c -o $@ $<
-else
-all: $(OUT)/test $(PROGRAMS:%=$(OUT)/%)
-
-# The trusted half of the test program, no handin file in it: the grader
-# builds it first, so that a failure here is known to be the grader's.
-harness: $(TESTOBJ)
-
-$(OUT)/test: $(TESTOBJ) $(LIBOBJ)
-	$(CC) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS)
-endif
 
 $(PROGRAMS:%=$(OUT)/%): $(OUT)/%: $(OUT)/u/%.o $(LIBOBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ -pthread -lm

@@ -4,16 +4,20 @@
  *
  *     TEST(alloc_zeroed, 2, "§2")          // name, points, handout section
  *     {
- *         char *p = zmap_alloc(1);
- *         EXPECT_PTR("zmap_alloc(1)", p);
+ *         struct cx_subject s;
+ *         cx_start(&s, NULL);              // the handin code, in a subject
+ *         uintptr_t p = map(&s, "zmap_alloc", SX01_ALLOC, len);
+ *         EXPECT_PTR("zmap_alloc(some pages)", (void *)p);
+ *         cx_end(&s);
  *     }
  *
  * and lists them, part by part in handout order, in hx_parts[]. hx.c
  * provides main(): it runs every test in its own Check TCase and writes one
  * verdict per test, either as text (run by hand) or as a results file for
  * the grader (HX_RESULTS=path). A test passes only if Check saw no failure
- * AND the test body ran to its end: code under test that calls exit(0)
- * earns nothing.
+ * AND the test body ran to its end: a test that ends its process early
+ * earns nothing. No handin code is linked here: the tests drive it in
+ * subject processes (grader/checker/cx.h).
  *
  * Environment: HX_RESULTS (results file), HX_RUN (per-run name prefix for
  * shared-memory objects), HX_MEMCHECK=1 (running under Valgrind: scale
@@ -120,53 +124,6 @@ const char *hx_test_name(void);
 
 /* errno's symbolic name, "EINVAL"; "errno 0" style for unknown values. */
 const char *hx_errname(int err);
-
-/* The page size. */
-size_t hx_page(void);
-
-/* Number of open descriptors of this process. Returns -1 on error. */
-int hx_fd_count(void);
-
-/* Whether addr lies in a mapping of this process, from /proc/self/maps.
- * Returns 1 and copies the 4-letter permissions ("rw-s") into perms (if
- * not NULL), 0 if addr is unmapped, -1 on error. */
-int hx_mapped(const void *addr, char perms[5]);
-
-/* Start fn(arg) in a child process that exits with fn's return value
- * (it must not use Check assertions). Returns the child's pid, or -1. */
-pid_t hx_start(int (*fn)(void *), void *arg);
-
-/* Wait for child pid, retrying when a signal interrupts the wait. Returns
- * its raw wait status, or -1. */
-int hx_reap(pid_t pid);
-
-/* Run fn(arg) in a child process and wait for it. Returns the raw wait
- * status (use WIFEXITED and friends), or -1 if fork or waitpid failed. The
- * child exits with fn's return value; it must not use Check assertions. */
-int hx_child(int (*fn)(void *), void *arg);
-
-/* A program started by hx_spawn. */
-struct hx_proc {
-    pid_t pid;                  /* the running program, -1 if none */
-    int out, err;               /* unlinked temporary files: its stdout, stderr */
-};
-
-/* Start the program argv[0] (a path) with arguments argv, stdin from
- * /dev/null and stdout and stderr into temporary files. Returns 0, or -1
- * with errno set (nothing left open). */
-int hx_spawn(char *const argv[], struct hx_proc *p);
-
-/* Finish with p: if wait, wait for the program (retrying on EINTR);
- * then store what it wrote, '\0'-terminated and cut to size, in out and
- * err, and close the files. Returns the raw wait status (0 if not waited
- * for), or -1 if waiting failed. */
-int hx_finish(struct hx_proc *p, int wait, char *out, size_t outsz,
-              char *err, size_t errsz);
-
-/* Run the program `path` with no arguments: hx_spawn then hx_finish.
- * Returns the raw wait status or -1. */
-int hx_run_prog(const char *path, char *out, size_t outsz,
-                char *err, size_t errsz);
 
 /* Whether the tests run under Valgrind (HX_MEMCHECK=1): CPU-time and
  * speed observations mean nothing there. */

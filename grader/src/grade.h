@@ -20,7 +20,6 @@ struct manifest {
     double test_timeout;                /* seconds per test, before scaling */
     double run_timeout;                 /* seconds for the whole test binary */
     char visibility[16];                /* hidden suites: Gradescope's */
-    int needs_setuid;                   /* its tests switch uid (run.h) */
 };
 
 /* One test's verdict. */
@@ -116,11 +115,6 @@ struct place {
 
 /* manifest.c */
 int manifest_load(const char *root, const char *lab, struct manifest *m);
-
-/* Whether lab is judged by a checker from outside its subject process
- * (grader/checker/cx.h): it has grader/subject/LAB.c, as lab.mk sees it.
- * Returns 1 or 0. */
-int lab_checked(const char *root, const char *lab);
 int manifest_read(const char *path, struct manifest *m);
 int manifest_find(const char *root, const char *want, char labs[][NAME_MAX_],
                   int max);

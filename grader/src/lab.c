@@ -50,12 +50,12 @@ static void env_build(const struct opts *o, const struct place *p,
     /* A student's check keeps each test's calls, for ./subject --replay. */
     env[E_CALLS] = o->mode == 'c' ? str_printf("HX_CALLS=%s/calls", p->seen_out)
                                   : strdup("HX_CALLS=");
-    /* and runs a checker's tests a runner per core, up to 4 (hx.c: a test
+    /* and runs its tests a runner per core, up to 4 (hx.c: a test
      * that fails beside another runs again alone, so its verdict is its
      * own). Grading runs them one after the other: its labs fill the cores
      * (--lab-jobs), and the Valgrind pass sets its own (memcheck.c). */
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    env[E_JOBS] = str_printf("HX_JOBS=%ld", o->mode == 'c' && lab_checked(o->root, l->m.lab)
+    env[E_JOBS] = str_printf("HX_JOBS=%ld", o->mode == 'c'
                              ? (cores > 4 ? 4 : cores < 1 ? 1 : cores) : 1);
     /* Where the kernel gives no user namespaces, a checker stays root and
      * starts its subjects as the next uid (cx.h): they cannot signal it,
@@ -251,7 +251,7 @@ static int test(const struct opts *o, const struct place *p, struct lab *l,
     struct limits lim = { l->m.run_timeout * o->scale,
                           (long)(l->m.run_timeout * o->scale) + 1,
                           san ? 0 : 1024, 64, 256, o->uid ? 256 : 0,
-                          o->uid, l->m.needs_setuid || lab_checked(o->root, l->m.lab),
+                          o->uid, 1,
                           o->view_dir, place_view(p),
                           p->scratch };
     struct outcome oc;

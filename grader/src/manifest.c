@@ -2,8 +2,7 @@
  *
  * A manifest is lines of "key value...", '#' starts a comment:
  *   title, handin (file names), programs, points, memcheck,
- *   test_timeout, run_timeout, needs_setuid (yes: the tests switch uid, so
- *   without a user namespace they run as root); a hidden suite's also visibility
+ *   test_timeout, run_timeout; a hidden suite's also visibility
  *   (Gradescope's: hidden, after_due_date, after_published, visible).
  */
 #define _GNU_SOURCE
@@ -43,8 +42,6 @@ static int manifest_line(char *key, char *val, struct manifest *m)
         m->test_timeout = atof(val);
     } else if (strcmp(key, "run_timeout") == 0) {
         m->run_timeout = atof(val);
-    } else if (strcmp(key, "needs_setuid") == 0) {
-        m->needs_setuid = strcmp(val, "yes") == 0;
     } else if (strcmp(key, "visibility") == 0) {
         snprintf(m->visibility, sizeof m->visibility, "%s", val);
     }                                   /* others (programs) are make's */
@@ -124,13 +121,4 @@ int manifest_find(const char *root, const char *want, char labs[][NAME_MAX_],
     closedir(d);
     qsort(labs, (size_t)n, NAME_MAX_, by_name);
     return n;
-}
-
-int lab_checked(const char *root, const char *lab)
-{
-    char *path = str_printf("%s/grader/subject/%s.c", root, lab);
-    int yes = path != NULL && access(path, F_OK) == 0;
-
-    free(path);
-    return yes;
 }

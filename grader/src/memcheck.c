@@ -1,14 +1,15 @@
-/* memcheck.c - the Valgrind pass of a lab: run its tests under memcheck
- * and judge every report.
+/* memcheck.c - the Valgrind pass of a lab: run its tests with every
+ * subject under memcheck, and judge every subject's report.
  *
- * The tests run in one process (CK_FORK=no) with loops scaled down
- * (HX_MEMCHECK=1). Programs the tests exec are followed and judged too;
- * processes the tests fork are not logged (--child-silent-after-fork), so
- * a child's inherited descriptors are never mistaken for leaks. A report
- * is clean with no errors (memory errors, definite or possible leaks) and
- * no descriptor left open that the process opened itself. The verdict
- * comes from the logs, not from an --error-exitcode: forked children would
- * inherit that and exit with it instead of their own status.
+ * The checker (which runs no submitted code) starts each subject under
+ * Valgrind (HX_VALGRIND: the words of VG_OPTS), its loops scaled down
+ * (HX_MEMCHECK=1); processes a subject forks are not logged
+ * (--child-silent-after-fork). Each report comes on a descriptor the code
+ * under test holds too, so it is read strictly (judge_strict): clean only
+ * if it is exactly what Valgrind writes at a normal end, with no errors
+ * (memory errors, definite or possible leaks) and only the subject's own
+ * descriptors open. The verdict comes from the reports, never from an
+ * exit status.
  */
 #define _GNU_SOURCE
 #include "grade.h"
@@ -121,9 +122,9 @@ static int judge_strict(const char *path, char **note)
 }
 
 /* Judge every log in dir (written by the run: dir must not be a link, and
- * file_read takes regular files only), strictly for a checker's subjects.
- * Returns 1 if all are clean (and there is one). */
-static int judge_logs(const char *dir, int checker, char **note)
+ * file_read takes regular files only), strictly. Returns 1 if all are
+ * clean (and there is one). */
+static int judge_logs(const char *dir, char **note)
 {
     int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     DIR *d = fd == -1 ? NULL : fdopendir(fd);
@@ -141,7 +142,7 @@ static int judge_logs(const char *dir, int checker, char **note)
         char *path = str_printf("%s/%s", dir, e->d_name);
         if (path == NULL)
             continue;
-        clean &= checker ? judge_strict(path, note) : judge_log(path, note);
+        clean &= judge_strict(path, note);
         n++;
         free(path);
     }
@@ -149,31 +150,27 @@ static int judge_logs(const char *dir, int checker, char **note)
     return clean && n > 0;
 }
 
-/* Valgrind and its options, as words: the pass's command line, or with a
- * checker (cx.h) the prefix of every subject it starts. */
+/* Valgrind and its options, as words: the prefix of every subject the
+ * checker starts (cx.h). */
 #define VG_OPTS "valgrind --leak-check=full --errors-for-leak-kinds=definite,possible " \
     "--show-leak-kinds=definite,possible --track-fds=yes --child-silent-after-fork=yes"
 
-/* env for the memcheck run: the lab's, with the results file and loops
- * scaled down; the tests in one process under Valgrind, or with a checker
- * (which runs no submitted code), every subject under Valgrind. Entries
- * point into env or into the strings given. */
+/* env for the memcheck run: the lab's, with the results file, every
+ * subject under Valgrind and loops scaled down. Entries point into env or
+ * into the strings given. */
 static void memcheck_env(char *const env[], char *results, char *scale,
-                         int checker, char *mcenv[], int max)
+                         char *mcenv[], int max)
 {
     int n = 0;
 
     for (int i = 0; env[i] != NULL && n < max - 6; i++)
-        if (strncmp(env[i], "HX_RESULTS=", 11) != 0 &&
-            strncmp(env[i], "CK_FORK=", 8) != 0 && strncmp(env[i], "HX_JOBS=", 8) != 0 &&
-            (!checker || strncmp(env[i], "CK_TIMEOUT_MULTIPLIER=", 22) != 0))
+        if (strncmp(env[i], "HX_RESULTS=", 11) != 0 && strncmp(env[i], "HX_JOBS=", 8) != 0 &&
+            strncmp(env[i], "CK_TIMEOUT_MULTIPLIER=", 22) != 0)
             mcenv[n++] = env[i];
     mcenv[n++] = results;
-    mcenv[n++] = checker ? "HX_VALGRIND=" VG_OPTS : "CK_FORK=no";
-    if (checker) {                      /* a subject starts in half a second */
-        mcenv[n++] = "HX_JOBS=2";
-        mcenv[n++] = scale;             /* and runs 10 to 50 times slower */
-    }
+    mcenv[n++] = "HX_VALGRIND=" VG_OPTS;
+    mcenv[n++] = "HX_JOBS=2";           /* a subject starts in half a second */
+    mcenv[n++] = scale;                 /* and runs 10 to 50 times slower */
     mcenv[n++] = "HX_MEMCHECK=1";
     mcenv[n] = NULL;
 }
@@ -225,36 +222,22 @@ int memcheck_run(const struct opts *o, const struct place *p, struct lab *lab,
                  char *const env[])
 {
     char *vgdir = str_printf("%s/valgrind", p->out);
-    char *logopt = str_printf("--log-file=%s/valgrind/%%p.log", p->seen_out);
     char *results = str_printf("%s/memcheck.results", p->out);
     char *resenv = str_printf("HX_RESULTS=%s/memcheck.results", p->seen_out);
     char *mcenv[32];
     char *log = str_printf("%s/memcheck.log", p->logs);
     char *test = str_printf("%s/test", p->seen_out);
     char *scale = str_printf("CK_TIMEOUT_MULTIPLIER=%g", 10 * o->scale);
-    int checker = lab_checked(o->root, lab->m.lab), a = 0;
-    char *words = strdup(VG_OPTS), *argv[16];
-
-    /* VG_OPTS, following the programs the tests exec, then the tests; a
-     * checker starts Valgrind itself, on each subject. */
-    for (char *w = checker || !words ? NULL : strtok(words, " "); w && a < 12;
-         w = strtok(NULL, " "))
-        argv[a++] = w;
-    if (!checker) {
-        argv[a++] = "--trace-children=yes";
-        argv[a++] = logopt;
-    }
-    argv[a++] = test;
-    argv[a] = NULL;
+    char *argv[] = { test, NULL };      /* the checker starts Valgrind itself */
     struct limits lim = { 3 * lab->m.run_timeout * o->scale, 0, 0, 64, 0,
-                          o->uid ? 256 : 0, o->uid, lab->m.needs_setuid || checker,
+                          o->uid ? 256 : 0, o->uid, 1,
                           o->view_dir, place_view(p), p->scratch };
     struct lab mc = { .m = lab->m };
     struct outcome oc;
     char why[128];
     int rc = -1, clean = 0, passed = 0;
 
-    if (!vgdir || !logopt || !results || !resenv || !log || !test || !words || !scale)
+    if (!vgdir || !results || !resenv || !log || !test || !scale)
         goto out;
     if (lab->vg_asks) {                 /* it could shape its own report */
         lab->mc_ran = 1;
@@ -265,7 +248,7 @@ int memcheck_run(const struct opts *o, const struct place *p, struct lab *lab,
         rc = 0;
         goto out;
     }
-    memcheck_env(env, resenv, scale, checker, mcenv, 32);
+    memcheck_env(env, resenv, scale, mcenv, 32);
     dir_remove(vgdir);
     remove(results);
     if (dir_make(vgdir) == -1 || (o->uid && dir_chown(vgdir, o->uid) == -1))
@@ -278,7 +261,7 @@ int memcheck_run(const struct opts *o, const struct place *p, struct lab *lab,
     lab->mc_ran = 1;
     if (results_parse(results, &mc) == 0 && believe(p->suite_c, NULL, &mc) == 0)
         passed = all_passed(&mc);
-    clean = judge_logs(vgdir, checker, &lab->mc_note);
+    clean = judge_logs(vgdir, &lab->mc_note);
     if (passed && clean) {
         lab->mc_earned = lab->m.memcheck;
         free(lab->mc_note);
@@ -297,9 +280,7 @@ int memcheck_run(const struct opts *o, const struct place *p, struct lab *lab,
     rc = 0;
 out:
     lab_free(&mc);
-    free(words);
     free(vgdir);
-    free(logopt);
     free(results);
     free(resenv);
     free(log);

@@ -68,13 +68,9 @@ static void rerun_hint(const struct opts *o, const struct lab *l, const char *t)
         printf("  rerun: make check LAB=%s%s%s%s%s%s%s\n", lab,
                strcmp(o->src, "labs") ? " SRC=" : "",
                strcmp(o->src, "labs") ? o->src : "", t ? " T=" : "", t ? t : "",
-               l->seed && lab_checked(o->root, l->m.lab) ? " SEED=" : "",
-               l->seed && lab_checked(o->root, l->m.lab) ? l->seed : "");
-    else if (t && lab_checked(o->root, l->m.lab))     /* the calls it made */
+               l->seed ? " SEED=" : "", l->seed ? l->seed : "");
+    else if (t)                         /* the calls it made */
         printf("  debug: cd %s && gdb --args ./subject --replay calls/%s\n",
-               relative(o->root, l->out ? l->out : "."), t);
-    else if (t)
-        printf("  debug: cd %s && CK_FORK=no gdb --args ./test %s\n",
                relative(o->root, l->out ? l->out : "."), t);
 }
 
@@ -90,7 +86,7 @@ static void report_lab(const struct opts *o, const struct lab *l)
     const char *part = "", *first = NULL;
 
     printf("\n%s  %s", l->m.lab, l->m.title);
-    if (l->seed && lab_checked(o->root, l->m.lab))
+    if (l->seed)
         printf("  (seed %s)", l->seed);
     putchar('\n');
     if (l->state != LAB_RAN) {

@@ -83,7 +83,7 @@ static int child_isolate(const struct limits *l, const int sync[2],
     snprintf(f->step, sizeof f->step, "make the sandbox's namespaces");
     if (unshare(CLONE_NEWUSER | CLONE_NEWNET | CLONE_NEWIPC) == -1) {
         made = 'n';
-        id = l->needs_setuid ? 0 : l->uid;
+        id = l->checker ? 0 : l->uid;
         if (unshare(CLONE_NEWNET | CLONE_NEWIPC) == -1 && errno != EPERM)
             return -1;
     }

@@ -17,7 +17,7 @@ struct limits {
     long nofile;            /* open descriptors (RLIMIT_NOFILE); 0: keep */
     long nproc;             /* processes of its uid (RLIMIT_NPROC); 0: keep */
     unsigned uid;           /* run as this unprivileged host uid (see below); 0: as we are */
-    int needs_setuid;       /* without a user namespace, stay root (see below) */
+    int checker;            /* a checker: without a user namespace, stay root (below) */
     const char *view_dir;   /* isolated: an empty directory to build the view on; */
     const struct bind *view;/* the binds it holds ({NULL} ends); NULL: no view */
     const char *scratch;    /* with a view: a host directory (absent) made
@@ -37,8 +37,8 @@ struct limits {
  * RLIMIT_NPROC), and a new network namespace with no interface up.
  * Where user namespaces are refused (Docker's default seccomp profile), it
  * runs as host uid `uid` with a new network namespace if possible, unless
- * needs_setuid: then it stays root (a lab whose tests must switch uid, or
- * a checker, which then starts its subjects as another uid: cx.h). */
+ * it is a checker: then it stays root, and starts its subjects as another
+ * uid (cx.h), which Lab 05's uid tests need too. */
 
 struct outcome {
     int status;             /* raw wait status of the command */

@@ -13,7 +13,7 @@ endif
 # Packages before anything is built: as root they are installed; otherwise
 # grader/deps.sh prints the one command that installs them and make stops
 # here, never with a raw compiler error.
-NEEDS_GRADE := grade grade-all check memcheck demo status hint watch bench grader
+NEEDS_GRADE := grade grade-all check memcheck demo status hint watch bench grader mutants
 deps_kind := $(if $(NODEPS),,$(if $(filter test,$(MAKECMDGOALS)),$(if \
 	$(wildcard grader/selftest),test,grade),$(if $(filter $(NEEDS_GRADE),$(MAKECMDGOALS)),grade)))
 ifneq ($(deps_kind),)
@@ -34,6 +34,7 @@ GRADER_CFLAGS := -std=c11 -Wall -Wextra -Werror -O2 -g -MMD -MP $(GRADER_SAN)
 
 .PHONY: help grade grade-all gradescope docker shell docker-test check \
 	status hint watch reset dist handouts memcheck demo bench test deps grader clean \
+	mutants \
 	fresh-test
 help:
 	@echo 'Students:'
@@ -60,6 +61,7 @@ help:
 	@echo '  make grade HIDDEN=DIR        add instructor-only suites DIR/NN-name/'
 	@echo '  make grade[-all] STRICT=1    refuse to grade where any isolation is missing'
 	@echo '  make gradescope [HIDDEN=DIR] build/gradescope/autograder.zip for Gradescope'
+	@echo '  make mutants [LAB=01] [JOBS=2]  how many small bugs in the solution the tests catch'
 	@echo 'Project:'
 	@echo '  make test [LAB=01]           the project'"'"'s own test suite (CI runs it)'
 	@echo '  make docker-test             build the container for real, make test inside'
@@ -98,6 +100,12 @@ grade-all: grader
 	@$(GRADE) --batch $(SUBMISSIONS) --jobs $(JOBS) --out $(BATCH_OUT) \
 	  --gradebook $(GRADEBOOK) $(if $(HIDDEN),--hidden $(HIDDEN)) \
 	  $(if $(STRICT),--strict)
+
+# Mutation testing: each lab's solution with one small bug at a time, each
+# graded; the bugs that keep full marks, and the score (grader/mutants.sh).
+mutants: grader
+	@for l in $(if $(LAB),$(lab),$(LABS)); do \
+	  sh grader/mutants.sh $$l $(JOBS) || exit $$?; done
 
 check memcheck demo: grader
 	@$(MAKE) -s --no-print-directory -f grader/lab.mk NODEPS=1 LAB=$(lab) \

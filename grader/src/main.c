@@ -7,6 +7,7 @@
  *        grade --check --lab NN --handin DIR [--only TEST]
  *        grade --memcheck --lab NN --handin DIR
  *        grade --batch DIR [--jobs N] [--out DIR] [--gradebook FILE]
+ *              [--lab NN] [--hidden DIR] [--no-memcheck]
  *        grade --status [--src DIR]      grade --hint --lab NN [--src DIR]
  *
  * Grades every lab (or those whose name starts with NN) of the submission
@@ -56,6 +57,7 @@ static void usage(void)
           "             [--lab-jobs N] [--disk MIB] [--strict] [--seed HEX]\n"
           "       grade --check|--memcheck --lab NN --handin DIR [--only TEST] [--seed HEX]\n"
           "       grade --batch DIR [--jobs N] [--out DIR] [--gradebook FILE]\n"
+          "             [--lab NN] [--hidden DIR] [--no-memcheck]\n"
           "       grade --status [--src DIR] | --hint --lab NN [--src DIR]\n",
           stderr);
     exit(2);

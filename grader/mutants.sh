@@ -1,0 +1,129 @@
+#!/bin/sh
+# mutants.sh - how many realistic bugs a lab's tests catch (make mutants).
+#
+# Usage: sh grader/mutants.sh LAB [JOBS]      (LAB: 01 or 01-mmap)
+# Makes every mutant of the lab's reference solution (grader/mutate.awk:
+# one small change each, a bug students make), grades each one as a
+# submission (grade --batch: isolated, JOBS at a time, default 2), and
+# prints the mutants that kept full marks, with their diffs, and the
+# mutation score: killed / (killed + survived). A mutant that does not
+# compile (-Werror) is stillborn and not counted; one listed in
+# grader/selftest/LAB/equivalent (file, the line before and after, a
+# reason; tab-separated) is not graded. The tests run first without the
+# Valgrind pass; what survives them is graded again with it.
+# Everything is in build/mutants/LAB/ (index: one line per mutant, with
+# its verdict). Exits 0 if every mutant was judged, whatever the score;
+# 1 if some survived and MUTANTS_STRICT=1; 2 if the grader failed.
+set -u
+cd "$(dirname "$0")/.." || exit 2
+root=$(pwd)
+want=${1:-}
+jobs=${2:-2}
+lab=
+for d in grader/suites/[0-9][0-9]-*; do
+    case ${d##*/} in "$want"*) [ -n "$want" ] && lab=${d##*/} ;; esac
+done
+[ -n "$lab" ] || { echo "mutants: no lab matches '$want' (make mutants LAB=01)" >&2; exit 2; }
+G=$root/build/grader/grade
+w=$root/build/mutants/$lab
+equiv=grader/selftest/$lab/equivalent
+rm -rf "$w"
+mkdir -p "$w/subs" || exit 2
+
+# The mutants, each a directory mNNNN/ holding the one file it changes.
+n=1
+: >"$w/index"
+for f in solutions/"$lab"/*.c; do
+    awk -f grader/mutate.awk -v name="${f##*/}" -v out="$w/gen" -v first="$n" "$f" \
+        >>"$w/index" || exit 2
+    n=$(($(wc -l <"$w/index") + 1))
+done
+
+# Listed equivalents are set aside; every other mutant becomes a
+# submission laid out like labs/ (the solution with the one file changed).
+# m0000, the solution itself, is the control: it must keep full marks.
+awk -F '\t' -v list="$equiv" '
+    BEGIN { while ((getline l < list) > 0)
+                if (l !~ /^#/ && split(l, f, "\t") >= 4) eq[f[1] "\t" f[2] "\t" f[3]] = 1 }
+    { split($2, at, ":"); print $1 "\t" ((at[1] "\t" $4 "\t" $5) in eq ? "equivalent" : "graded") }
+' "$w/index" >"$w/fate"
+mkdir -p "$w/subs/m0000/$lab" && cp solutions/"$lab"/* "$w/subs/m0000/$lab/" || exit 2
+while IFS="$(printf '\t')" read -r id fate; do
+    [ "$fate" = graded ] || continue
+    mkdir -p "$w/subs/$id/$lab" && cp solutions/"$lab"/* "$w/subs/$id/$lab/" &&
+        cp "$w/gen/$id"/* "$w/subs/$id/$lab/" || exit 2
+done <"$w/fate"
+
+# grade_all PASS [--no-memcheck]: grade build/mutants/LAB/subs-PASS.
+grade_all() {
+    "$G" --batch "$w/subs-$1" --lab "$lab" --jobs "$jobs" --out "$w/out-$1" \
+        --gradebook "$w/grades-$1.csv" ${2:+"$2"} >"$w/batch-$1.log" 2>&1 || {
+        echo "mutants: the grader failed; see $w/batch-$1.log" >&2
+        exit 2
+    }
+}
+
+# verdicts PASS: "id state score max" for each mutant graded in PASS.
+verdicts() {
+    for s in "$w/out-$1"/m*/summary.tsv; do
+        id=${s%/summary.tsv}
+        awk -v id="${id##*/}" -v lab="$lab" '$1 == lab { print id, $4, $2, $3 }' "$s"
+    done
+}
+
+# The tests alone first (most mutants die there), then the Valgrind pass
+# for the survivors.
+mv "$w/subs" "$w/subs-tests"
+t0=$(date +%s)
+grade_all tests --no-memcheck
+verdicts tests >"$w/verdicts-tests"
+ctl=$(awk '$1 == "m0000" && $2 == "ran" { print $3 }' "$w/verdicts-tests")
+[ -n "$ctl" ] || { echo "mutants: the solution did not grade; see $w/out-tests/m0000" >&2; exit 2; }
+mkdir -p "$w/subs-memcheck"
+awk -v c="$ctl" '$2 == "ran" && $3 >= c { print $1 }' "$w/verdicts-tests" |
+    while read -r id; do mv "$w/subs-tests/$id" "$w/subs-memcheck/"; done
+grade_all memcheck
+verdicts memcheck >"$w/verdicts-memcheck"
+full=$(awk '$1 == "m0000" && $2 == "ran" && $3 == $4 { print $3 }' "$w/verdicts-memcheck")
+[ -n "$full" ] || { echo "mutants: the solution lost points; see $w/out-memcheck/m0000" >&2; exit 2; }
+
+# One verdict per mutant: stillborn, killed (by the tests or the Valgrind
+# pass), survived, equivalent (listed), or error (the grader's trouble).
+awk -F '\t' -v c="$ctl" -v full="$full" -v vt="$w/verdicts-tests" -v vm="$w/verdicts-memcheck" '
+    BEGIN {
+        while ((getline l < vt) > 0) {
+            split(l, f, " ")
+            if (f[2] == "build") v[f[1]] = "stillborn"
+            else if (f[2] == "grader") v[f[1]] = "error"
+            else if (f[3] + 0 < c + 0) v[f[1]] = "killed"
+            else v[f[1]] = "?"
+        }
+        while ((getline l < vm) > 0) {
+            split(l, f, " ")
+            if (v[f[1]] != "?") continue
+            if (f[2] == "grader" || f[2] == "build") v[f[1]] = "error"
+            else if (f[3] + 0 < full + 0) v[f[1]] = "killed-valgrind"
+            else v[f[1]] = "survived"
+        }
+    }
+    FILENAME ~ /fate$/ { fate[$1] = $2; next }
+    { print $0 "\t" (fate[$1] == "equivalent" ? "equivalent" : ($1 in v) ? v[$1] : "error") }
+' "$w/fate" "$w/index" >"$w/verdicts"
+secs=$(($(date +%s) - t0))
+
+# Survivors, with their diffs; then the score.
+awk -F '\t' '$6 == "survived"' "$w/verdicts" | while IFS="$(printf '\t')" read -r id at op _ _ _; do
+    f=${at%%:*}
+    echo "survived  $id  $at  ($op)"
+    diff -u "solutions/$lab/$f" "$w/gen/$id/$f" | sed -e '1,2d' -e 's/^/    /'
+done
+awk -F '\t' -v lab="$lab" -v secs="$secs" -v jobs="$jobs" '
+    { n[$6]++; all++ }
+    END {
+        k = n["killed"] + n["killed-valgrind"]; s = n["survived"]
+        printf "%s: %d mutants: %d killed (%d by the Valgrind pass), %d survived, %d equivalent (listed), %d stillborn, %d not judged\n",
+               lab, all, k, n["killed-valgrind"], s, n["equivalent"], n["stillborn"], n["error"]
+        printf "%s: mutation score %d/%d = %.1f%% (%d s at JOBS=%d)\n", lab, k, k + s,
+               k + s ? 100 * k / (k + s) : 100, secs, jobs
+        exit n["error"] ? 2 : s && ENVIRON["MUTANTS_STRICT"] == "1" ? 1 : 0
+    }' "$w/verdicts"

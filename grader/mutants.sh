@@ -8,12 +8,13 @@
 # prints the mutants that kept full marks, with their diffs, and the
 # mutation score: killed / (killed + survived). A mutant that does not
 # compile (-Werror) is stillborn and not counted; one listed in
-# grader/selftest/LAB/equivalent (file, the line before and after, a
-# reason; tab-separated) is not graded. The tests run first without the
+# grader/selftest/LAB/equivalent, with the reason no test can kill it, is
+# not graded. The tests run first without the
 # Valgrind pass; what survives them is graded again with it.
-# Everything is in build/mutants/LAB/ (index: one line per mutant, with
-# its verdict). Exits 0 if every mutant was judged, whatever the score;
-# 1 if some survived and MUTANTS_STRICT=1; 2 if the grader failed.
+# Everything is in build/mutants/LAB/ (index: one line per mutant;
+# verdicts: the same with each one's verdict). Exits 0 if every mutant
+# was judged, whatever the score; 1 if some survived and MUTANTS_STRICT=1;
+# 2 if the grader failed. MUTANTS_GRADE: the grader to use.
 set -u
 cd "$(dirname "$0")/.." || exit 2
 root=$(pwd)
@@ -24,7 +25,7 @@ for d in grader/suites/[0-9][0-9]-*; do
     case ${d##*/} in "$want"*) [ -n "$want" ] && lab=${d##*/} ;; esac
 done
 [ -n "$lab" ] || { echo "mutants: no lab matches '$want' (make mutants LAB=01)" >&2; exit 2; }
-G=$root/build/grader/grade
+G=${MUTANTS_GRADE:-$root/build/grader/grade}
 w=$root/build/mutants/$lab
 equiv=grader/selftest/$lab/equivalent
 rm -rf "$w"
@@ -42,10 +43,14 @@ done
 # Listed equivalents are set aside; every other mutant becomes a
 # submission laid out like labs/ (the solution with the one file changed).
 # m0000, the solution itself, is the control: it must keep full marks.
+# An equivalent line: file, function, before, after, k (as in the index)
+# and the reason, tab-separated.
 awk -F '\t' -v list="$equiv" '
     BEGIN { while ((getline l < list) > 0)
-                if (l !~ /^#/ && split(l, f, "\t") >= 4) eq[f[1] "\t" f[2] "\t" f[3]] = 1 }
-    { split($2, at, ":"); print $1 "\t" ((at[1] "\t" $4 "\t" $5) in eq ? "equivalent" : "graded") }
+                if (l !~ /^#/ && split(l, f, "\t") >= 6 && f[6] != "")
+                    eq[f[1] "\t" f[2] "\t" f[3] "\t" f[4] "\t" f[5]] = 1 }
+    { split($2, at, ":")
+      print $1 "\t" ((at[1] "\t" $6 "\t" $4 "\t" $5 "\t" $7) in eq ? "equivalent" : "graded") }
 ' "$w/index" >"$w/fate"
 mkdir -p "$w/subs/m0000/$lab" && cp solutions/"$lab"/* "$w/subs/m0000/$lab/" || exit 2
 while IFS="$(printf '\t')" read -r id fate; do
@@ -112,13 +117,13 @@ awk -F '\t' -v c="$ctl" -v full="$full" -v vt="$w/verdicts-tests" -v vm="$w/verd
 secs=$(($(date +%s) - t0))
 
 # Survivors, with their diffs; then the score.
-awk -F '\t' '$6 == "survived"' "$w/verdicts" | while IFS="$(printf '\t')" read -r id at op _ _ _; do
+awk -F '\t' '$8 == "survived"' "$w/verdicts" | while IFS="$(printf '\t')" read -r id at op _; do
     f=${at%%:*}
     echo "survived  $id  $at  ($op)"
     diff -u "solutions/$lab/$f" "$w/gen/$id/$f" | sed -e '1,2d' -e 's/^/    /'
 done
 awk -F '\t' -v lab="$lab" -v secs="$secs" -v jobs="$jobs" '
-    { n[$6]++; all++ }
+    { n[$8]++; all++ }
     END {
         k = n["killed"] + n["killed-valgrind"]; s = n["survived"]
         printf "%s: %d mutants: %d killed (%d by the Valgrind pass), %d survived, %d equivalent (listed), %d stillborn, %d not judged\n",

@@ -3,9 +3,13 @@
 # Usage: awk -f grader/mutate.awk -v name=FILE -v out=DIR -v first=N SRC
 # Writes each mutant of SRC as DIR/mNNNN/FILE (NNNN counting from first)
 # and prints one line per mutant on stdout, tab-separated:
-#     id  FILE:LINE  operator  before  after
+#     id  FILE:LINE  operator  before  after  function  k
 # where before and after are the changed lines, trimmed (two lines, as for
-# a swap, are joined by " \n "). One mutant changes one place. The
+# a swap, are joined by " \n "), function is the one the line is in, and
+# k counts the mutants of the same function, before and after so far (1
+# for the first): FILE, function, before, after and k name a mutant in a
+# way that edits elsewhere in the file do not change. One mutant changes
+# one place. The
 # operators, each a bug students make:
 #     rel     a comparison off by one or negated: < <=, > >=, == !=
 #     logic   && and || swapped
@@ -40,7 +44,15 @@ BEGIN {
     incomment = 0
 }
 
-{ src[NR] = $0; code[NR] = mask($0) }
+{
+    src[NR] = $0; code[NR] = mask($0)
+    # a function's first line starts at the left margin, with its name
+    # before the first "(", and is no declaration
+    if (code[NR] ~ /^[A-Za-z_][A-Za-z0-9_ \t*]*\(/ && code[NR] !~ /;[ \t]*$/) {
+        f = code[NR]; sub(/[ \t]*\(.*/, "", f); sub(/.*[ \t*]/, "", f)
+    }
+    fn[NR] = f == "" ? "-" : f
+}
 
 END {
     for (i = 1; i <= NR; i++) {
@@ -90,7 +102,14 @@ function emit(i, new, op,    dir, k) {
     for (k = 1; k <= NR; k++)
         print (k == i ? new : src[k]) > (dir "/" name)
     close(dir "/" name)
-    printf "m%04d\t%s:%d\t%s\t%s\t%s\n", id, name, i, op, trim(src[i]), trim(new)
+    record(i, op, trim(src[i]), trim(new))
+}
+
+# record(i, op, before, after): the index line of the mutant just made.
+function record(i, op, before, after,    key) {
+    key = fn[i] SUBSEP before SUBSEP after
+    printf "m%04d\t%s:%d\t%s\t%s\t%s\t%s\t%d\n", id, name, i, op, before, after,
+           fn[i], ++seen[key]
     id++
 }
 
@@ -101,9 +120,8 @@ function emit_swap(i,    dir, k) {
     for (k = 1; k <= NR; k++)
         print (k == i ? src[i + 1] : k == i + 1 ? src[i] : src[k]) > (dir "/" name)
     close(dir "/" name)
-    printf "m%04d\t%s:%d\tswap\t%s \\n %s\t%s \\n %s\n", id, name, i,
-           trim(src[i]), trim(src[i + 1]), trim(src[i + 1]), trim(src[i])
-    id++
+    record(i, "swap", trim(src[i]) " \\n " trim(src[i + 1]),
+           trim(src[i + 1]) " \\n " trim(src[i]))
 }
 
 # at(i, j, len, repl): line i with len columns from j replaced by repl.

@@ -382,7 +382,7 @@ TEST(greet_bounded, 2, "§7")
 {
     struct cx_subject s;
     struct cx_map m;
-    char who[32];
+    char who[32], want[64], what[128];
     struct sx_rep r;
 
     cx_start(&s, NULL);
@@ -394,6 +394,15 @@ TEST(greet_bounded, 2, "§7")
     expect_fail("zmap_greet into 8 bytes", &r, ERANGE);
     r.data[8] = '\0';
     EXPECT_STR("what fits in 8 bytes", r.data, "Hello f");
+    /* One byte short: the greeting fits, its '\0' does not. */
+    size_t n = (size_t)snprintf(want, sizeof want, "Hello from %s", who);
+    snprintf(what, sizeof what, "zmap_greet into %zu bytes, the greeting's length"
+             " (no room for its '\\0')", n);
+    r = greet(&s, what, n, who, 1, 0);
+    expect_fail(what, &r, ERANGE);
+    r.data[n] = '\0';
+    want[n - 1] = '\0';
+    EXPECT_STR("what fits, '\\0'-terminated", r.data, want);
     r = greet(&s, "zmap_greet(dst, 0, ...)", 0, "x", 1, 0);
     expect_fail("zmap_greet(dst, 0, ...)", &r, EINVAL);
     r = greet(&s, "zmap_greet(NULL, 8, ...)", 8, "x", 0, 1);

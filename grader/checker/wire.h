@@ -10,10 +10,16 @@
 #ifndef WIRE_H
 #define WIRE_H
 
+#include <errno.h>
 #include <stdint.h>
 
 #define SX_FD 3                 /* the subject's end of the socket */
 #define SX_DATA 512             /* bytes of data in a message */
+
+/* errno as the subject calls the code under test: not 0, so that code
+ * which fails without setting errno, or which reads errno after calls that
+ * succeeded, shows (no lab's call sets EDOM; hx_errname names it so). */
+#define SX_ERRNO_BEFORE EDOM
 
 /* Operations every subject knows; a lab's own start at SX_LAB. */
 enum {

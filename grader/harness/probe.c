@@ -4,6 +4,7 @@
  */
 #define _GNU_SOURCE
 #include "hx.h"
+#include "wire.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,8 @@ const char *hx_errname(int err)
     static int k;
     const char *name = strerrorname_np(err);
 
+    if (err == SX_ERRNO_BEFORE)         /* (wire.h) */
+        return "EDOM, which the test set before the call";
     if (name != NULL)
         return name;
     k = !k;

@@ -34,7 +34,7 @@ static void greet(const struct sx_req *q, struct sx_rep *r)
         dst = p + pg - (size < pg ? size : pg);
     }
     memset(dst, 0x7f, size < SX_DATA ? size : SX_DATA);
-    errno = 0;
+    errno = SX_ERRNO_BEFORE;
     r->ret = zmap_greet(q->a[2] ? NULL : dst, size, q->a[3] ? NULL : who);
     r->err = errno;
     r->v[0] = (uintptr_t)dst;

@@ -93,7 +93,7 @@ static int64_t count(const struct sx_req *q)
             mprotect(c, (size_t)sysconf(_SC_PAGESIZE), PROT_READ) == -1)
             return -2;
     }
-    errno = 0;
+    errno = SX_ERRNO_BEFORE;
     rc = q->a[3] & 1 ? share_count_racy(c, (int)q->a[1], (long)q->a[2])
                      : share_count(c, (int)q->a[1], (long)q->a[2]);
     if (held) {
@@ -116,7 +116,7 @@ static int64_t wait_for(const struct sx_req *q, struct sx_rep *r)
     sa.sa_flags = 0;                    /* no SA_RESTART: waitpid gets EINTR */
     if (q->a[2] && sigaction(SIGUSR1, &sa, &old) == -1)
         return -2;
-    errno = 0;
+    errno = SX_ERRNO_BEFORE;
     rc = share_wait((pid_t)q->a[0], q->a[1] ? NULL : &st);
     err = errno;
     if (q->a[2])
@@ -133,7 +133,7 @@ static int64_t decode(const struct sx_req *q, struct sx_rep *r)
     struct share_status st = { -7, -7, -7 };
     int rc;
 
-    errno = 0;
+    errno = SX_ERRNO_BEFORE;
     rc = share_decode((int)q->a[0], q->a[1] ? NULL : &st);
     memcpy(r->data, &st, sizeof st);
     r->len = sizeof st;
@@ -188,7 +188,7 @@ int sx_lab(const struct sx_req *q, struct sx_rep *r)
         job.aux = q->a[2];
         memset(job.addr, 0, sizeof job.addr);
         memcpy(job.addr, q->data, q->len < sizeof job.addr ? q->len : sizeof job.addr);
-        errno = 0;
+        errno = SX_ERRNO_BEFORE;
         r->ret = share_spawn(q->a[3] ? NULL : child, NULL);
         return 0;
     case SX02_WAIT:

@@ -103,7 +103,7 @@ static int64_t held(const struct sx_req *q, int send)
         if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1 || sigaction(SIGSEGV, &sa, NULL) == -1 ||
             (q->a[2] && mprotect(g, page(), PROT_NONE) == -1))
             _exit(3);
-        errno = 0;
+        errno = SX_ERRNO_BEFORE;
         res->ret = send ? mbox_send((void *)(uintptr_t)q->a[0], msg, len)
                         : mbox_recv((void *)(uintptr_t)q->a[0], msg, len);
         res->err = errno;

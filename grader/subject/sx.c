@@ -52,7 +52,7 @@ static int nofile(int restore)
 static void serve(const struct sx_req *q, struct sx_rep *r)
 {
     memset(r, 0, sizeof *r);
-    errno = 0;
+    errno = SX_ERRNO_BEFORE;
     switch (q->op) {
     case SX_EXIT:
         exit((int)q->a[0]);

@@ -7,9 +7,10 @@
 # submission (grade --batch: isolated, JOBS at a time, default 2), and
 # prints the mutants that kept full marks, with their diffs, and the
 # mutation score: killed / (killed + survived). A mutant that does not
-# compile (-Werror) is stillborn and not counted; one listed in
-# grader/selftest/LAB/equivalent, with the reason no test can kill it, is
-# not graded. The tests run first without the
+# compile (-Werror) is stillborn and not counted; one that compiles to the
+# same object code as the solution, or is listed in
+# grader/selftest/LAB/equivalent with the reason no test can kill it, is
+# equivalent and not graded. The tests run first without the
 # Valgrind pass; what survives them is graded again with it.
 # Everything is in build/mutants/LAB/ (index: one line per mutant;
 # verdicts: the same with each one's verdict). Exits 0 if every mutant
@@ -52,6 +53,28 @@ awk -F '\t' -v list="$equiv" '
     { split($2, at, ":")
       print $1 "\t" ((at[1] "\t" $6 "\t" $4 "\t" $5 "\t" $7) in eq ? "equivalent" : "graded") }
 ' "$w/index" >"$w/fate"
+
+# same_code ID FILE: the mutant compiles to the very object the solution
+# does (without debug information, at the labs' -O2): no test can tell
+# them apart (a memory order that x86-64 does not need, say).
+compile() {
+    ${CC:-cc} -std=c11 -O2 -I"$root/labs/$lab" -c "$@"
+}
+same_code() {
+    [ -e "$w/tce/$2.o" ] || (cd "solutions/$lab" && compile -o "$w/tce/$2.o" "$2") ||
+        return 1
+    (cd "$w/gen/$1" && compile -o "$w/tce/$1.o" "$2" 2>/dev/null) &&
+        cmp -s "$w/tce/$2.o" "$w/tce/$1.o"
+}
+mkdir -p "$w/tce" || exit 2
+while IFS="$(printf '\t')" read -r id at _; do
+    if same_code "$id" "${at%%:*}"; then echo "$id"; fi
+done <"$w/index" >"$w/same-code"
+awk -F '\t' -v same="$w/same-code" '
+    BEGIN { while ((getline l < same) > 0) s[l] = 1 }
+    { print $1 "\t" ($1 in s && $2 == "graded" ? "same-code" : $2) }
+' "$w/fate" >"$w/fate.new" && mv "$w/fate.new" "$w/fate" || exit 2
+
 mkdir -p "$w/subs/m0000/$lab" && cp solutions/"$lab"/* "$w/subs/m0000/$lab/" || exit 2
 while IFS="$(printf '\t')" read -r id fate; do
     [ "$fate" = graded ] || continue
@@ -112,7 +135,7 @@ awk -F '\t' -v c="$ctl" -v full="$full" -v vt="$w/verdicts-tests" -v vm="$w/verd
         }
     }
     FILENAME ~ /fate$/ { fate[$1] = $2; next }
-    { print $0 "\t" (fate[$1] == "equivalent" ? "equivalent" : ($1 in v) ? v[$1] : "error") }
+    { print $0 "\t" (fate[$1] != "graded" ? fate[$1] : ($1 in v) ? v[$1] : "error") }
 ' "$w/fate" "$w/index" >"$w/verdicts"
 secs=$(($(date +%s) - t0))
 
@@ -126,8 +149,9 @@ awk -F '\t' -v lab="$lab" -v secs="$secs" -v jobs="$jobs" '
     { n[$8]++; all++ }
     END {
         k = n["killed"] + n["killed-valgrind"]; s = n["survived"]
-        printf "%s: %d mutants: %d killed (%d by the Valgrind pass), %d survived, %d equivalent (listed), %d stillborn, %d not judged\n",
-               lab, all, k, n["killed-valgrind"], s, n["equivalent"], n["stillborn"], n["error"]
+        printf "%s: %d mutants: %d killed (%d by the Valgrind pass), %d survived, %d equivalent (%d listed, %d the same machine code), %d stillborn, %d not judged\n",
+               lab, all, k, n["killed-valgrind"], s, n["equivalent"] + n["same-code"],
+               n["equivalent"], n["same-code"], n["stillborn"], n["error"]
         printf "%s: mutation score %d/%d = %.1f%% (%d s at JOBS=%d)\n", lab, k, k + s,
                k + s ? 100 * k / (k + s) : 100, secs, jobs
         exit n["error"] ? 2 : s && ENVIRON["MUTANTS_STRICT"] == "1" ? 1 : 0

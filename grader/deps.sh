@@ -39,9 +39,12 @@ if [ "$stamp" -nt /var/lib/dpkg/status ] && [ "$stamp" -nt "$0" ] &&
     read -r was <"$stamp" && [ "$was" = "$q" ]; then
     exit 0
 fi
-# stamp: note that every package is there (where build/ can be written).
+# stamp: note that every package is there, in a build/ that make has
+# made and that is ours: never make build/ here, so that root installing
+# the packages in a user's tree leaves no root-owned build/ behind.
 stamp() {
-    { mkdir -p "${stamp%/*}" && printf '%s\n' "$q" >"$stamp"; } 2>/dev/null || true
+    [ -n "$(find "${stamp%/*}" -prune -user "$(id -u)" 2>/dev/null)" ] || return 0
+    printf '%s\n' "$q" >"$stamp" 2>/dev/null || true
 }
 
 # One query for all: a package dpkg has never heard of prints nothing.

@@ -259,7 +259,11 @@ static int expect_one(const char *expect, const char *lab, const char *name,
     snprintf(full, sizeof full, "%s:%s", lab, name);
     want = strcmp(expect, "*") == 0 || listed(expect, name) || listed(expect, full);
 
-    if (want == failed)
+    /* "name?": a racy bug that this test catches in some runs only (the
+     * tests that force its interleaving are listed plainly). */
+    char maybe[sizeof full + 1];
+    snprintf(maybe, sizeof maybe, "%s?", name);
+    if (want == failed || listed(expect, maybe))
         return 0;
     printf("expect: %s: %s %s, expected it to %s\n", lab, name,
            failed ? "lost points" : "passed", want ? "lose points" : "pass");
@@ -270,11 +274,14 @@ static int expect_one(const char *expect, const char *lab, const char *name,
  * the memcheck pass or the state of one of labs. */
 static int expect_known(const char *word, const struct lab *labs, int n)
 {
+    char bare[2 * NAME_MAX_ + 2];
+
+    snprintf(bare, sizeof bare, "%.*s", (int)strcspn(word, "?"), word);
     for (int i = 0; i < n; i++) {
         const struct lab *l = &labs[i];
         size_t k = strlen(l->m.lab);
-        const char *name = strncmp(word, l->m.lab, k) == 0 && word[k] == ':'
-                           ? word + k + 1 : word;
+        const char *name = strncmp(bare, l->m.lab, k) == 0 && bare[k] == ':'
+                           ? bare + k + 1 : bare;
         if (strcmp(name, "memcheck") == 0 || strcmp(name, state_name(l->state)) == 0)
             return 1;
         for (int t = 0; t < l->ntests; t++)

@@ -719,6 +719,72 @@ TEST(mbox_timed_wakes, 2, "§5")
     cx_end(&tx.s);
 }
 
+/* While d's timed call (started at t0, for ms) sleeps, hit it with
+ * SIGUSR1 twice: at a quarter of ms, and once most of ms has gone. Returns
+ * the call's value with errno set; *took is when it replied and *last when
+ * the last signal went, both in seconds from t0. */
+static long hit_twice(struct side *d, const char *what, double t0, long ms, double *took,
+                      double *last)
+{
+    const double at[] = { 0.25 * (double)ms / 1000, 0.85 * (double)ms / 1000 };
+
+    *last = 0;
+    for (int i = 0; i < 2 && !replied(d); i++) {
+        while (now() < t0 + at[i] && !replied(d))
+            nap(0.002);
+        if (replied(d))
+            break;
+        EXPECT(kill(d->s.pid, SIGUSR1) == 0, "test setup: kill failed: %s",
+               hx_errname(errno));
+        *last = now() - t0;
+    }
+    long k = woken(d, what, 3 * (double)ms / 1000 + 5 * scale(), "it never gave up", NULL);
+    *took = now() - t0;
+    return k;
+}
+
+/* Judge a timed wait of ms that hit_twice interrupted: it must give up
+ * (errno timeout) at its deadline, neither before (a signal ended it) nor
+ * as late as a wait restarted in full after the last signal. */
+static void expect_kept_deadline(const char *what, long k, int timeout, long ms, double took,
+                                 double last)
+{
+    double due = (double)ms / 1000;
+
+    EXPECT(!(k == -1 && errno == EINTR), "%s, interrupted by a signal handler, returned -1"
+           " with errno EINTR after %.3f s: a signal must not end the wait (wait again,"
+           " until the same deadline)", what, took);
+    EXPECT(k == -1 && errno == timeout, "%s with nothing coming: expected -1 with errno %s,"
+           " got %ld with errno %s", what, hx_errname(timeout), k, hx_errname(errno));
+    EXPECT(took >= due - 0.01, "%s, interrupted by a signal handler, gave up after %.3f s:"
+           " expected %.3f s", what, took, due);
+    EXPECT(hx_memcheck() || took < due + last / 2, "%s, interrupted by signals at %.3f s"
+           " and %.3f s, gave up after %.3f s: expected %.3f s. Each signal restarted the"
+           " wait in full; compute the deadline once, before the first wait, and wait"
+           " until it again", what, 0.25 * due, last, took, due);
+}
+
+TEST(mbox_timed_deadline, 2, "§5")
+{
+    struct side a, *d[] = { &a };
+    char name[128];
+    long ms = 800;
+    double took, last;
+
+    side_start(&a, "the receiver", CX_FIRST);
+    mbox_new(name, sizeof name, d, 1);
+    catch_usr1(&a);
+    double t0 = now();
+    start_call(&a, "mbox_recv_timed(800 ms)", req(SX04_MB_TIMED, a.at, MBOX_MAX,
+                                                  (uint64_t)ms, 0, NULL, 0));
+    long k = hit_twice(&a, "mbox_recv_timed(800 ms)", t0, ms, &took, &last);
+    expect_kept_deadline("mbox_recv_timed(800 ms) on an empty mailbox", k, ETIMEDOUT, ms,
+                         took, last);
+    EXPECT_RET("signals the receiver's handler caught", hits_of(&a), 2);
+    shm_unlink(name);
+    cx_end(&a.s);
+}
+
 /* Part 4: a bounded buffer */
 
 /* A ring of n slots in a fresh region (junk in it before), mapped by each
@@ -789,6 +855,31 @@ TEST(ring_fifo, 2, "§6")
                                                             0, NULL, 0), NULL), 0);
     EXPECT_RET("ring_init of the same memory again",
                call(&a, "ring_init", req(SX04_RING_INIT, a.at, 8, 0, 0, NULL, 0), NULL), 0);
+    shm_unlink(name);
+    cx_end(&a.s);
+}
+
+TEST(ring_any_size, 2, "§6")
+{
+    struct side a, *d[] = { &a };
+    char name[128];
+    unsigned n = 3 + 2 * (unsigned)(cx_rand() % 3); /* 3, 5 or 7: no power of two */
+    uint64_t next = 0, want = 0;
+
+    side_start(&a, "the process", CX_FIRST);
+    ring_new(name, sizeof name, n, d, 1);
+    for (unsigned round = 0; round < 4; round++) { /* around the end several times */
+        for (unsigned i = 0; i < n - round % 2; i++)
+            EXPECT_RET("ring_push into a ring with room", push(&a, "ring_push", next++), 0);
+        for (; want < next; want++) {
+            struct sx_rep r;
+            EXPECT_RET("ring_pop", call(&a, "ring_pop", req(SX04_RING_POP, a.at, 0, 0, 0,
+                                                            NULL, 0), &r), 0);
+            EXPECT(r.v[0] == want, "ring_pop from a ring of %u slots: expected item %llu,"
+                   " got %llu. n need not be a power of two: wrap the indices with %% n",
+                   n, (unsigned long long)want, (unsigned long long)r.v[0]);
+        }
+    }
     shm_unlink(name);
     cx_end(&a.s);
 }
@@ -1414,6 +1505,24 @@ TEST(notify_coalesces, 2, "§9")
     cx_end(&a.s);
 }
 
+TEST(notify_deadline, 2, "§9")
+{
+    struct side a;
+    long ms = 800;
+    double took, last;
+
+    side_start(&a, "the receiver", CX_ALONE);
+    catch_usr1(&a);
+    EXPECT_RET("notify_block(SIGUSR2)", nt_block(&a, "notify_block(SIGUSR2)", SIGUSR2), 0);
+    double t0 = now();
+    start_call(&a, "notify_wait(SIGUSR2, 800 ms)", req(SX04_NT_WAIT, 0, SIGUSR2,
+                                                       (uint64_t)ms, 0, NULL, 0));
+    long k = hit_twice(&a, "notify_wait(SIGUSR2, 800 ms)", t0, ms, &took, &last);
+    expect_kept_deadline("notify_wait(SIGUSR2, 800 ms), SIGUSR2 never sent", k, EAGAIN, ms,
+                         took, last);
+    cx_end(&a.s);
+}
+
 TEST(notify_errors, 1, "§9")
 {
     struct side a;
@@ -1434,14 +1543,15 @@ const struct hx_part hx_parts[] = {
         &mbox_stream, &mbox_sleeps, &mbox_wakes_across_fork } },
     { "2. When a signal interrupts a wait",
       { &mbox_recv_eintr, &mbox_send_eintr } },
-    { "3. Waiting with a deadline", { &mbox_timeout, &mbox_timed_wakes } },
+    { "3. Waiting with a deadline",
+      { &mbox_timeout, &mbox_timed_wakes, &mbox_timed_deadline } },
     { "4. A bounded buffer",
-      { &ring_fifo, &ring_errors, &ring_full_blocks, &ring_mpmc } },
+      { &ring_fifo, &ring_any_size, &ring_errors, &ring_full_blocks, &ring_mpmc } },
     { "5. Named channels for unrelated processes",
       { &chan_roundtrip, &chan_errors, &chan_create_cleans_up,
         &chan_unlink_removes } },
     { "6. The peer program", { &peer_exchange, &peer_no_channel } },
     { "7. Signals as a doorbell",
-      { &notify_wakes, &notify_coalesces, &notify_errors } },
+      { &notify_wakes, &notify_coalesces, &notify_deadline, &notify_errors } },
     { NULL, { NULL } },
 };

@@ -106,7 +106,7 @@ $(OUT)/test: $(TESTOBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS)
 
 $(OUT)/subject: $(SUBJOBJ) $(LIBOBJ)
-	$(CC) $(LDFLAGS) -o $@ $^ -pthread -lm
+	$(CC) $(LDFLAGS) -Wl,--wrap=fork -o $@ $^ -pthread -lm
 
 $(OUT)/c/%.o: $(ROOT)/grader/checker/%.c | $(OUT)/c
 	$(CC) $(CPPFLAGS) $(HX_DEF) $(CHECK_CFLAGS) $(CFLAGS) -c -o $@ $<

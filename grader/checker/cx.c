@@ -309,6 +309,7 @@ static void cx_begin(struct cx_subject *s, char *const argv[], int bare, int whi
     }
     EXPECT(cx_spawn(s, argv, bare) == 0, "test setup: cannot start the subject: %s",
            strerror(errno));
+    s->serving = argv == NULL;
     if (argv == NULL) {                 /* serving: and settled (Valgrind's own */
         struct sx_req q = { .op = SX_PING };    /* descriptors are open) */
         struct sx_rep r;
@@ -563,15 +564,42 @@ int cx_wait(struct cx_subject *s, double secs)
     return killed ? -1 : s->status;
 }
 
-int cx_end(struct cx_subject *s)
+/* Fail the test if s wrote anything on stdout or stderr, quoting it
+ * (bytes that are not printable ASCII shown as '?'). */
+static void cx_expect_quiet(const char *file, int line, const struct cx_subject *s)
+{
+    char out[161];
+
+    for (int err = 1; err >= 0; err--) {
+        cx_output(s, err, out, sizeof out);
+        if (out[0] == '\0')
+            continue;
+        for (char *c = out; *c != '\0'; c++)
+            if (*c == '\n')
+                *c = ' ';
+            else if (*c < ' ' || *c > '~')
+                *c = '?';
+        _ck_assert_failed(file, line, "Failed", "your code printed on %s during this"
+                          " test: \"%s\". The lab's header says that none of its"
+                          " functions prints: report errors through the return value"
+                          " and errno, and remove debugging output",
+                          err ? "stderr" : "stdout", out);
+    }
+}
+
+int cx_end_at(const char *file, int line, struct cx_subject *s)
 {
     struct sx_req q = { .op = SX_EXIT };
+    int status;
 
     if (s->borrowed)                    /* the runner's: it ends it */
         return 0;
     if (s->pid > 0)
         (void)!send(s->sock, &q, sizeof q, MSG_NOSIGNAL);
-    return cx_wait(s, s->vg != -1 ? 30 : 5);
+    status = cx_wait(s, s->vg != -1 ? 30 : 5);
+    if (s->serving)
+        cx_expect_quiet(file, line, s);
+    return status;
 }
 
 char *cx_output(const struct cx_subject *s, int err, char *buf, size_t size)

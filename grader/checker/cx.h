@@ -43,6 +43,8 @@ struct cx_subject {
     const char *what;           /* the call in progress, for messages */
     uint32_t id;                /* the request whose reply is awaited */
     int borrowed;               /* the Valgrind pass's shared one (cx.c) */
+    int serving;                /* 1: serves requests (no argv), so the
+                                   handin code in it must print nothing */
 };
 
 /* Start argv (NULL: the subject program) as a subject with stdin from
@@ -127,8 +129,11 @@ void cx_call_held_at(const char *file, int line, struct cx_subject *s,
                      struct sx_rep *r, struct cx_hold *h);
 
 /* End s: ask it to exit (with Valgrind, so that it reports), kill it if it
- * does not, reap it and save its report. Returns its wait status. */
-int cx_end(struct cx_subject *s);
+ * does not, reap it and save its report. Returns its wait status. Fails
+ * the test if s served requests and wrote anything on stdout or stderr:
+ * every lab's header says that none of its functions prints. */
+#define cx_end(s) cx_end_at(__FILE__, __LINE__, s)
+int cx_end_at(const char *file, int line, struct cx_subject *s);
 
 /* Wait for s to exit by itself (a program), at most secs seconds; then as
  * cx_end. Its output: cx_output. Returns its wait status, or -1 if it had

@@ -30,6 +30,8 @@ enum {
     SX_NOFILE,                  /* lower the soft descriptor limit to the
                                    lowest free descriptor; ret: that (a[0]
                                    1: put the limit back as it was) */
+    SX_FAILFORK,                /* make the a[0]-th fork() from now on fail
+                                   with errno EAGAIN (0: none fails) */
     SX_LAB = 100
 };
 

@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +24,25 @@
 #include <unistd.h>
 
 char *sx_stack;
+
+/* fork() as the handin code sees it: the subject is linked with
+ * -Wl,--wrap=fork, so every call to fork() in it (ours too) comes here.
+ * The real one, except the one SX_FAILFORK chose, which fails as fork()
+ * does when a process limit is reached: that is how a test reaches the
+ * error path after some children have started. */
+pid_t __real_fork(void);
+pid_t __wrap_fork(void);
+static int forks_left;                  /* forks before the one that fails;
+                                           0: none fails */
+
+pid_t __wrap_fork(void)
+{
+    if (forks_left > 0 && --forks_left == 0) {
+        errno = EAGAIN;
+        return -1;
+    }
+    return __real_fork();
+}
 
 /* No programs: a lab with some defines its own. */
 __attribute__((weak)) int sx_program(const char *name)
@@ -71,6 +91,9 @@ static void serve(const struct sx_req *q, struct sx_rep *r)
         break;
     case SX_NOFILE:
         r->ret = nofile(q->a[0] == 1);
+        break;
+    case SX_FAILFORK:
+        forks_left = q->a[0] > INT_MAX ? 0 : (int)q->a[0];
         break;
     default:
         if (sx_lab(q, r) == -1) {

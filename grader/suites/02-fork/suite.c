@@ -699,6 +699,30 @@ TEST(count_child_dies, 2, "§6")
     cx_end(&s);
 }
 
+TEST(count_fork_fails, 2, "§6")
+{
+    struct cx_subject s;
+    int n = 3 + (int)(cx_rand() % 4), k = 2 + (int)(cx_rand() % (uint64_t)(n - 1));
+    char what[160];
+
+    cx_start(&s, NULL);
+    uintptr_t c = test_page(&s);
+    for (int racy = 0; racy < 2; racy++) {
+        EXPECT(call(&s, "making a fork fail", SX_FAILFORK, (uint64_t)k, 0).ret == 0,
+               "test setup: the subject could not arrange the failing fork");
+        snprintf(what, sizeof what, "%s(c, %d, 1000) whose fork number %d fails with "
+                 "EAGAIN", racy ? "share_count_racy" : "share_count", n, k);
+        long rc = call(&s, what, SX02_COUNT, c, (uint64_t)n, 1000, (uint64_t)racy).ret;
+        expect_fail(what, rc, EAGAIN);
+        pid_t kids[1];
+        int left = cx_children(s.pid, kids, 1);
+        EXPECT(left == 0, "after %s: %d of the %d children it started were left, zombie"
+               " or running. In every case, wait for each child already started before"
+               " returning -1", what, left, k - 1);
+    }
+    cx_end(&s);
+}
+
 TEST(count_errors, 1, "§6")
 {
     struct cx_subject s;
@@ -823,7 +847,7 @@ const struct hx_part hx_parts[] = {
       { &wait_sees_write, &wait_status, &wait_errors, &wait_eintr } },
     { "5. Counting together",
       { &count_atomic, &count_racy, &count_reaps, &count_child_dies,
-        &count_errors } },
+        &count_fork_fails, &count_errors } },
     { "6. The race program", { &race_output } },
     { NULL, { NULL } },
 };

@@ -483,6 +483,44 @@ TEST(open_errors, 2, "§2")
     cx_end(&d.s);
 }
 
+/* Cut the object name to len bytes (the checker's own descriptor). */
+static void cut_object(const char *name, off_t len)
+{
+    int fd = shm_open(name, O_RDWR | O_CLOEXEC, 0);
+
+    EXPECT(fd != -1, "test setup: cannot open the channel: %s", hx_errname(errno));
+    int rc = ftruncate(fd, len);
+    close(fd);
+    EXPECT(rc == 0, "test setup: cannot cut the channel: %s", hx_errname(errno));
+}
+
+TEST(open_checks_size, 2, "§2")
+{
+    struct side d;
+    char name[128];
+    struct stat st;
+    static const char *const how[] = { "cut by half its ring", "cut to 24 bytes" };
+
+    side_start(&d, "the process", CX_FIRST);
+    cx_name(name, sizeof name, "cut");
+    for (int i = 0; i < 2; i++) {
+        make_chan(&d, name, SMALL);
+        int fd = shm_open(name, O_RDONLY | O_CLOEXEC, 0);
+        EXPECT(fd != -1 && fstat(fd, &st) == 0, "test setup: cannot stat the channel");
+        close(fd);
+        cut_object(name, i == 0 ? st.st_size - SMALL / 2 : 24);
+        char what[160];
+        snprintf(what, sizeof what, "chan_open of a channel of %d bytes %s (its bytes"
+                 " say one size, the object has another)", SMALL, how[i]);
+        EXPECT_NULL(what, (void *)ch_open(&d, "chan_open", name, READ_END));
+        EXPECT_ERRNO(what, EINVAL);
+        EXPECT_INT("mappings of the channel after the refused chan_open",
+                   maps_of(d.s.pid, name), 0);
+        shm_unlink(name);
+    }
+    cx_end(&d.s);
+}
+
 TEST(open_once, 1, "§2")
 {
     struct side d;
@@ -1032,7 +1070,7 @@ TEST(epipe, 2, "§5")
 
 const struct hx_part hx_parts[] = {
     { "1. Creating and opening a channel",
-      { &create_open, &create_errors, &create_cleanup, &open_errors,
+      { &create_open, &create_errors, &create_cleanup, &open_errors, &open_checks_size,
         &open_once, &no_leaks } },
     { "2. The ring", { &ring_roundtrip, &ring_wrap, &ring_full, &wrong_end } },
     { "3. Blocking",

@@ -98,7 +98,7 @@ runs in a subject that its checker drives (README: Adding a lab))
 endif
 CPPFLAGS += -I$(ROOT)/grader/checker -I$(ROOT)/grader/suites/$(LAB)
 TESTOBJ += $(OUT)/c/cx.o $(OUT)/c/hold.o $(OUT)/c/look.o
-SUBJOBJ := $(OUT)/x/sx.o $(OUT)/x/lab.o
+SUBJOBJ := $(OUT)/x/sx.o $(OUT)/x/lab.o $(OUT)/x/fork.o
 all: $(OUT)/test $(OUT)/subject $(PROGRAMS:%=$(OUT)/%)
 harness: $(OUT)/test
 
@@ -114,11 +114,14 @@ $(OUT)/c/%.o: $(ROOT)/grader/checker/%.c | $(OUT)/c
 $(OUT)/x/sx.o: $(ROOT)/grader/subject/sx.c | $(OUT)/x
 	$(CC) $(CPPFLAGS) -I$(ROOT)/grader/subject $(CFLAGS) -c -o $@ $<
 
+$(OUT)/x/fork.o: $(ROOT)/grader/subject/fork.c | $(OUT)/x
+	$(CC) $(CPPFLAGS) -I$(ROOT)/grader/subject $(CFLAGS) -c -o $@ $<
+
 $(OUT)/x/lab.o: $(ROOT)/grader/subject/$(LAB).c | $(OUT)/x
 	$(CC) $(CPPFLAGS) -I$(ROOT)/grader/subject $(CFLAGS) -c -o $@ $<
 
-$(PROGRAMS:%=$(OUT)/%): $(OUT)/%: $(OUT)/u/%.o $(LIBOBJ)
-	$(CC) $(LDFLAGS) -o $@ $^ -pthread -lm
+$(PROGRAMS:%=$(OUT)/%): $(OUT)/%: $(OUT)/u/%.o $(LIBOBJ) $(OUT)/x/fork.o
+	$(CC) $(LDFLAGS) -Wl,--wrap=fork -o $@ $^ -pthread -lm
 
 $(OUT)/u/%.o: $(HANDIN_DIR)/%.c | $(OUT)/u
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<

@@ -133,9 +133,10 @@ static uid_t cx_subject_uid(void)
 /* The child half of cx_start: its own user namespace (if we may), its
  * descriptors, then exec. Never returns. */
 static void cx_child(struct cx_subject *s, int sock, int vg, int up, int down,
-                     char *const argv[])
+                     char *const argv[], const struct cx_how *how)
 {
-    char *env[] = { "PATH=/usr/bin:/bin", "LC_ALL=C", NULL }, made = 'n', go = 'n';
+    char failfork[40] = "", made = 'n', go = 'n';
+    char *env[] = { "PATH=/usr/bin:/bin", "LC_ALL=C", failfork, NULL };
     pid_t parent = getppid();
     char *words = getenv("HX_VALGRIND") ? strdup(getenv("HX_VALGRIND")) : NULL;
     char logopt[32], *args[CX_ARGS];
@@ -165,8 +166,13 @@ static void cx_child(struct cx_subject *s, int sock, int vg, int up, int down,
      * which clears it.) */
     if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1 || getppid() != parent)
         _exit(127);
+    if (how != NULL && how->fail_fork > 0)
+        snprintf(failfork, sizeof failfork, "SX_FAILFORK=%ld", how->fail_fork);
+    else
+        env[2] = NULL;
+    int out = how != NULL && how->out != NULL ? open(how->out, O_WRONLY | O_CLOEXEC) : s->out;
     /* Above SX_FD and CX_VG_FD first, so that no dup2 clobbers another. */
-    int hi[4] = { fcntl(in, F_DUPFD_CLOEXEC, 10), fcntl(s->out, F_DUPFD_CLOEXEC, 10),
+    int hi[4] = { fcntl(in, F_DUPFD_CLOEXEC, 10), fcntl(out, F_DUPFD_CLOEXEC, 10),
                   fcntl(s->err, F_DUPFD_CLOEXEC, 10), fcntl(sock, F_DUPFD_CLOEXEC, 10) };
     int hv = vg == -1 ? -1 : fcntl(vg, F_DUPFD_CLOEXEC, 10);
     if (hi[0] < 0 || hi[1] < 0 || hi[2] < 0 || hi[3] < 0 || (vg != -1 && hv < 0) ||
@@ -200,7 +206,8 @@ static int cx_map(pid_t pid)
 
 /* Start argv (NULL: the subject program) into *s, under Valgrind if the
  * pass asks and not bare. Returns 0, or -1 with errno set. */
-static int cx_spawn(struct cx_subject *s, char *const argv[], int bare)
+static int cx_spawn(struct cx_subject *s, char *const argv[], int bare,
+                    const struct cx_how *how)
 {
     const char *subj = getenv("HX_SUBJECT");
     char *def[] = { (char *)(subj ? subj : "./subject"), NULL };
@@ -221,7 +228,7 @@ static int cx_spawn(struct cx_subject *s, char *const argv[], int bare)
     if ((s->pid = fork()) == -1)
         return -1;
     if (s->pid == 0)
-        cx_child(s, sv[1], vg[1], up[1], down[0], argv ? argv : def);
+        cx_child(s, sv[1], vg[1], up[1], down[0], argv ? argv : def, how);
     close(sv[1]);
     close(up[1]);
     close(down[0]);
@@ -284,7 +291,7 @@ void hx_before(void)
         exit(2);
     }
     for (int i = 0; i < (&cx_peers != NULL && cx_peers ? 2 : 1); i++)
-        pooled[i] = getenv("HX_VALGRIND") && cx_spawn(&pool[i], NULL, 0) == 0 &&
+        pooled[i] = getenv("HX_VALGRIND") && cx_spawn(&pool[i], NULL, 0, NULL) == 0 &&
                     cx_ping(&pool[i]) == 0;
 }
 
@@ -297,17 +304,18 @@ void hx_after(void)
 
 /* cx_start (which 0) or cx_start_peer (1); bare: never under Valgrind,
  * nor shared (which -1: not shared). */
-static void cx_begin(struct cx_subject *s, char *const argv[], int bare, int which)
+static void cx_begin(struct cx_subject *s, char *const argv[], int bare, int which,
+                     const struct cx_how *how)
 {
     struct cx_subject *p = which >= 0 && pooled[which] ? &pool[which] : NULL;
 
     /* (SIGCONT: a test that failed may have left it stopped.) */
-    if (argv == NULL && !bare && p && kill(p->pid, SIGCONT) == 0 && cx_ping(p) == 0) {
+    if (argv == NULL && how == NULL && !bare && p && kill(p->pid, SIGCONT) == 0 && cx_ping(p) == 0) {
         *s = *p;                        /* borrowed: cx_end leaves it */
         s->borrowed = 1;
         return;
     }
-    EXPECT(cx_spawn(s, argv, bare) == 0, "test setup: cannot start the subject: %s",
+    EXPECT(cx_spawn(s, argv, bare, how) == 0, "test setup: cannot start the subject: %s",
            strerror(errno));
     s->serving = argv == NULL;
     if (argv == NULL) {                 /* serving: and settled (Valgrind's own */
@@ -319,27 +327,32 @@ static void cx_begin(struct cx_subject *s, char *const argv[], int bare, int whi
 
 void cx_start(struct cx_subject *s, char *const argv[])
 {
-    cx_begin(s, argv, 0, 0);
+    cx_begin(s, argv, 0, 0, NULL);
+}
+
+void cx_start_how(struct cx_subject *s, char *const argv[], const struct cx_how *how)
+{
+    cx_begin(s, argv, 0, -1, how);
 }
 
 void cx_start_peer(struct cx_subject *s)
 {
-    cx_begin(s, NULL, 0, 1);
+    cx_begin(s, NULL, 0, 1, NULL);
 }
 
 void cx_start_alone(struct cx_subject *s)
 {
-    cx_begin(s, NULL, 0, -1);
+    cx_begin(s, NULL, 0, -1, NULL);
 }
 
 void cx_start_bare(struct cx_subject *s)
 {
-    cx_begin(s, NULL, 1, -1);
+    cx_begin(s, NULL, 1, -1, NULL);
 }
 
 void cx_start_as(struct cx_subject *s, enum cx_role role)
 {
-    cx_begin(s, NULL, 0, role == CX_ALONE ? -1 : role == CX_SECOND);
+    cx_begin(s, NULL, 0, role == CX_ALONE ? -1 : role == CX_SECOND, NULL);
 }
 
 void cx_program(struct cx_subject *s, const char *name)

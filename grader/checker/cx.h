@@ -63,6 +63,16 @@ void cx_start_peer(struct cx_subject *s);
 void cx_start_alone(struct cx_subject *s);
 void cx_start_bare(struct cx_subject *s);
 
+/* cx_start, changing how the process starts: for a test of a program's
+ * error paths (never a shared subject). */
+struct cx_how {
+    long fail_fork;             /* > 0: its fork() number fail_fork fails
+                                   with EAGAIN (grader/subject/fork.c) */
+    const char *out;            /* a file for its stdout instead of the one
+                                   cx_output reads ("/dev/full") */
+};
+void cx_start_how(struct cx_subject *s, char *const argv[], const struct cx_how *how);
+
 /* A subject's place in a test of one or two: cx_start_as starts it with
  * cx_start(s, NULL), cx_start_peer or cx_start_alone. */
 enum cx_role { CX_FIRST, CX_SECOND, CX_ALONE };

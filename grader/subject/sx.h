@@ -18,6 +18,10 @@ int sx_lab(const struct sx_req *q, struct sx_rep *r);
  * Returns -1 if the lab has no such program. */
 int sx_program(const char *name);
 
+/* Make the k-th call to fork() from now on fail with EAGAIN; 0: none
+ * (fork.c). */
+void sx_fail_fork(long k);
+
 /* 64 bytes in main()'s stack frame: a stack variable that outlives one
  * request. */
 extern char *sx_stack;

@@ -763,14 +763,19 @@ TEST(count_errors, 1, "§6")
  * it left behind (we are a child subreaper meanwhile, so they become ours:
  * they are counted, then killed and reaped). Returns its wait status, or
  * -1 if it had to be killed. */
-static int run_race(const char *a1, const char *a2, char *out, char *err, int *left)
+#define run_race(a1, a2, out, err, left) run_race_how(a1, a2, NULL, out, err, left)
+static int run_race_how(const char *a1, const char *a2, const struct cx_how *how, char *out,
+                        char *err, int *left)
 {
     char *argv[] = { "./race", (char *)a1, (char *)a2, NULL };
     struct cx_subject s;
     pid_t kids[64];
 
     EXPECT(prctl(PR_SET_CHILD_SUBREAPER, 1) == 0, "test setup: prctl");
-    cx_start(&s, argv);
+    if (how != NULL)
+        cx_start_how(&s, argv, how);
+    else
+        cx_start(&s, argv);
     int ws = cx_wait(&s, 20);
     cx_output(&s, 0, out, RACE_OUT);
     cx_output(&s, 1, err, RACE_OUT);
@@ -817,6 +822,42 @@ static void expect_usage(const char *a1, const char *a2)
            "with \"usage: \", got: %s", what, err);
 }
 
+/* ./race a1 a2, started as how says, must exit 1 after saying why on
+ * stderr, with no child left behind. */
+static void expect_race_fails(const char *a1, const char *a2, const struct cx_how *how,
+                              const char *when)
+{
+    char out[RACE_OUT], err[RACE_OUT], how_ended[96];
+    int left, ws = run_race_how(a1, a2, how, out, err, &left);
+
+    EXPECT(ws != -1 && WIFEXITED(ws) && WEXITSTATUS(ws) == 1, "./race %s %s, %s: expected"
+           " exit status 1 (perror, then status 1), got %s", a1, a2, when,
+           ws == -1 ? "still running after 20 s" : cx_describe(ws, how_ended,
+                                                               sizeof how_ended));
+    EXPECT(err[0] != '\0', "./race %s %s, %s: expected a message on stderr (perror),"
+           " got none", a1, a2, when);
+    EXPECT(left == 0, "./race %s %s, %s: left %d child process%s behind, unwaited for", a1,
+           a2, when, left, left == 1 ? "" : "es");
+}
+
+TEST(race_errors, 2, "§7")
+{
+    int n = 2 + (int)(cx_rand() % 3);
+    char nc[8];
+
+    snprintf(nc, sizeof nc, "%d", n);
+    /* fork number 2 is share_count_racy's second child; n + 2,
+     * share_count's second */
+    struct cx_how racy = { .fail_fork = 2 }, exact = { .fail_fork = n + 2 };
+    struct cx_how full = { .out = "/dev/full" };
+    expect_race_fails(nc, "1000", &racy, "with share_count_racy failing (its second fork"
+                      " fails with EAGAIN)");
+    expect_race_fails(nc, "1000", &exact, "with share_count failing (its second fork fails"
+                      " with EAGAIN)");
+    expect_race_fails(nc, "1000", &full, "with stdout on /dev/full (writing the report"
+                      " fails with ENOSPC)");
+}
+
 TEST(race_output, 3, "§7")
 {
     long iters = hx_iters(50000 + (long)(cx_rand() % 100000));
@@ -848,6 +889,6 @@ const struct hx_part hx_parts[] = {
     { "5. Counting together",
       { &count_atomic, &count_racy, &count_reaps, &count_child_dies,
         &count_fork_fails, &count_errors } },
-    { "6. The race program", { &race_output } },
+    { "6. The race program", { &race_output, &race_errors } },
     { NULL, { NULL } },
 };

@@ -386,6 +386,20 @@ TEST(mbox_sizes, 2, "§3")
                " there)", mb_recv(&a, "mbox_try_recv", SX04_MB_TRY, sizeof buf, buf), 100);
     EXPECT(buf[0] == 'b' && buf[99] == 'b', "the message kept after EMSGSIZE: expected"
            " 100 'b's, got 0x%02x...0x%02x", buf[0], buf[99]);
+    EXPECT_RET("mbox_send of 100 bytes", mb_send(&a, "mbox_send", big, 100), 0);
+    EXPECT_RET("mbox_send of MBOX_MAX + 1 bytes into a full mailbox (nothing waits)",
+               mb_send(&a, "mbox_send", big, sizeof big), -1);
+    EXPECT_ERRNO("mbox_send of MBOX_MAX + 1 bytes into a full mailbox", EMSGSIZE);
+    EXPECT_RET("mbox_try_recv of 100 bytes into a 10-byte buffer",
+               mb_recv(&a, "mbox_try_recv", SX04_MB_TRY, 10, buf), -1);
+    EXPECT_ERRNO("mbox_try_recv of 100 bytes into a 10-byte buffer", EMSGSIZE);
+    EXPECT_RET("mbox_recv_timed(0 ms) of 100 bytes into a 10-byte buffer",
+               call(&a, "mbox_recv_timed", req(SX04_MB_TIMED, a.at, 10, 0, 0, NULL, 0), NULL),
+               -1);
+    EXPECT_ERRNO("mbox_recv_timed(0 ms) of 100 bytes into a 10-byte buffer", EMSGSIZE);
+    EXPECT_RET("mbox_try_recv with room, after two EMSGSIZEs (the message must still be"
+               " there: give back the token you took)",
+               mb_recv(&a, "mbox_try_recv", SX04_MB_TRY, sizeof buf, buf), 100);
     shm_unlink(name);
     cx_end(&a.s);
 }
@@ -906,6 +920,9 @@ TEST(ring_errors, 1, "§6")
     EXPECT_RET("ring_init(r, 0)", call(&a, "ring_init(r, 0)",
                req(SX04_RING_INIT, a.at, 0, 0, 0, NULL, 0), NULL), -1);
     EXPECT_ERRNO("ring_init(r, 0)", EINVAL);
+    EXPECT_RET("ring_init(r, RING_MAX + 1)", call(&a, "ring_init(r, RING_MAX + 1)",
+               req(SX04_RING_INIT, a.at, RING_MAX + 1, 0, 0, NULL, 0), NULL), -1);
+    EXPECT_ERRNO("ring_init(r, RING_MAX + 1)", EINVAL);
     EXPECT_RET("ring_push(NULL, 1)", call(&a, "ring_push(NULL, 1)",
                req(SX04_RING_PUSH, 0, 1, 0, SX04_NULL_OBJ, NULL, 0), NULL), -1);
     EXPECT_ERRNO("ring_push(NULL, 1)", EINVAL);
@@ -1120,6 +1137,28 @@ static void expect_nothing_left(const char *what, const char *name)
     EXPECT(left[0] == '\0', "%s: /dev/shm/%s was left behind", what, left);
 }
 
+/* How many of pid's mappings are of channel name's objects (the region
+ * /dev/shm/NAME, the semaphores /dev/shm/sem.NAME.*), from its maps. */
+static int maps_named(pid_t pid, const char *name)
+{
+    static char buf[1 << 16];
+    int n = 0;
+
+    EXPECT(cx_proc(pid, "maps", buf, sizeof buf) == 0, "test setup: cannot read the maps");
+    for (const char *at = buf; (at = strstr(at, name + 1)) != NULL; at++)
+        n++;
+    return n;
+}
+
+/* Fail unless d maps nothing of channel name any more. */
+static void expect_unmapped(struct side *d, const char *after, const char *name)
+{
+    int n = maps_named(d->s.pid, name);
+
+    EXPECT(n == 0, "%s, the process still maps %d object%s of the channel (/proc/PID/maps):"
+           " munmap the region and sem_close both semaphores", after, n, n == 1 ? "" : "s");
+}
+
 static long ch_create(struct side *d, const char *what, int slot, const char *name,
                       struct sx_rep *r)
 {
@@ -1185,6 +1224,7 @@ TEST(chan_roundtrip, 2, "§7")
     EXPECT_RET("chan_close of the opener's handle", ch_close(&a, "chan_close", 1), 0);
     EXPECT_RET("chan_close of the creator's handle", ch_close(&a, "chan_close", 0), 0);
     EXPECT_RET("open descriptors after chan_close", cx_fds(a.s.pid), fds);
+    expect_unmapped(&a, "after chan_close of both handles", name);
     EXPECT_RET("chan_unlink", ch_unlink(&a, "chan_unlink", name), 0);
     cx_end(&a.s);
 }
@@ -1212,14 +1252,38 @@ TEST(chan_errors, 2, "§7")
                                                              NULL), -1);
     EXPECT_ERRNO("chan_open of a channel nobody made", ENOENT);
     expect_nothing_left("after chan_open of a missing channel (it must not create)", other);
+    for (int i = 0; i < 3; i++) {
+        char w[64];
+        snprintf(w, sizeof w, "chan_open%s", what[i] + strlen("chan_create"));
+        EXPECT_RET(w, ch_open(&a, w, 1, bad[i], NULL), -1);
+        EXPECT_ERRNO(w, EINVAL);
+    }
+    static const struct { uint32_t op; const char *what; } nul[] = {
+        { SX04_CH_SEND, "chan_send(NULL, \"x\", 1)" }, { SX04_CH_RECV, "chan_recv(NULL, buf, 8)" },
+        { SX04_CH_CLOSE, "chan_close(NULL)" },
+    };
+    for (int i = 0; i < 3; i++) {
+        EXPECT_RET(nul[i].what, call(&a, nul[i].what, req(nul[i].op, 0, 8, 0, SX04_NULL_OBJ,
+                                                          "x", 1), NULL), -1);
+        EXPECT_ERRNO(nul[i].what, EINVAL);
+    }
     cx_name(name, sizeof name, "twice");
     EXPECT_RET("chan_create", ch_create(&a, "chan_create", 0, name, NULL), 0);
     EXPECT_RET("chan_create of an existing channel", ch_create(&a, "chan_create", 1, name,
                                                                NULL), -1);
     EXPECT_ERRNO("chan_create of an existing channel", EEXIST);
     expect_objects("the first channel, after a second chan_create failed", name, 1);
+    unsigned char big[CHAN_MAX + 1];
+    memset(big, 'b', sizeof big);
+    EXPECT_RET("chan_send of CHAN_MAX + 1 bytes", ch_send(&a, "chan_send", 0, big,
+                                                          sizeof big), -1);
+    EXPECT_ERRNO("chan_send of CHAN_MAX + 1 bytes", EMSGSIZE);
+    EXPECT_RET("chan_recv(c, NULL, 8)", call(&a, "chan_recv(c, NULL, 8)",
+               req(SX04_CH_RECV, 0, 8, 0, SX04_NULL_BUF, NULL, 0), NULL), -1);
+    EXPECT_ERRNO("chan_recv(c, NULL, 8)", EINVAL);
     EXPECT_RET("chan_send on the first channel", ch_send(&a, "chan_send", 0, "ok", 2), 0);
-    EXPECT_RET("chan_recv on the first channel", ch_recv(&a, "chan_recv", 0, 8, &r), 2);
+    EXPECT_RET("chan_recv on the first channel (the failed send sent nothing)",
+               ch_recv(&a, "chan_recv", 0, 8, &r), 2);
     EXPECT(unlink(shm_file(path, sizeof path, name, ".full")) == 0,
            "test setup: cannot remove NAME.full: %s", hx_errname(errno));
     EXPECT_RET("chan_open with NAME.full missing", ch_open(&a, "chan_open", 1, name, NULL),
@@ -1228,6 +1292,7 @@ TEST(chan_errors, 2, "§7")
     EXPECT_RET("chan_close", ch_close(&a, "chan_close", 0), 0);
     EXPECT_RET("open descriptors after a failed chan_open and chan_close", cx_fds(a.s.pid),
                fds);
+    expect_unmapped(&a, "after a failed chan_open and chan_close", name);
     unlink(shm_file(path, sizeof path, name, ""));
     unlink(shm_file(path, sizeof path, name, ".empty"));
     cx_end(&a.s);
@@ -1265,6 +1330,7 @@ TEST(chan_create_cleans_up, 2, "§7")
            empty ? " NAME.empty" : "");
     EXPECT(theirs, "the failed chan_create removed NAME.full, which it had not made");
     EXPECT_RET("open descriptors after the failed chan_create", cx_fds(a.s.pid), fds);
+    expect_unmapped(&a, "after the failed chan_create", name);
     cx_end(&a.s);
 }
 
@@ -1291,7 +1357,55 @@ TEST(chan_unlink_removes, 2, "§7")
     EXPECT_RET("chan_unlink(\"no-slash\")", ch_unlink(&a, "chan_unlink", "no-slash"), -1);
     EXPECT_ERRNO("chan_unlink(\"no-slash\")", EINVAL);
     expect_nothing_left("after chan_unlink", name);
+    char path[512];
+    EXPECT_RET("chan_create", ch_create(&a, "chan_create", 1, name, NULL), 0);
+    EXPECT_RET("chan_close", ch_close(&a, "chan_close", 1), 0);
+    EXPECT(unlink(shm_file(path, sizeof path, name, "")) == 0,
+           "test setup: cannot remove the region: %s", hx_errname(errno));
+    EXPECT_RET("chan_unlink with the region already gone", ch_unlink(&a, "chan_unlink", name),
+               -1);
+    EXPECT_ERRNO("chan_unlink with the region already gone", ENOENT);
+    expect_nothing_left("after chan_unlink with the region gone (it tries all three)", name);
     cx_end(&a.s);
+}
+
+/* Part 2 again: interrupted waits in the ring and the channel */
+
+TEST(waits_resume, 2, "§4")
+{
+    struct side tx, rx, *d[] = { &tx, &rx };
+    char name[128], chname[128];
+    struct sx_rep r;
+    uint64_t item = cx_rand();
+
+    side_start(&tx, "the producer", CX_FIRST);
+    side_start(&rx, "the consumer", CX_SECOND);
+    ring_new(name, sizeof name, 4, d, 2);
+    catch_usr1(&rx);
+    start_call(&rx, "ring_pop on an empty ring", req(SX04_RING_POP, rx.at, 0, 0, 0, NULL, 0));
+    if (interrupt(&rx))
+        EXPECT_RET("ring_push", push(&tx, "ring_push", item), 0);
+    long k = woken(&rx, "ring_pop, interrupted by a signal", 2 * scale(), "it missed the"
+                   " item", &r);
+    EXPECT(k == 0 && r.v[0] == item, "ring_pop, interrupted by a signal handler (no"
+           " SA_RESTART), returned %ld with errno %s: expected it to go back to sleep and"
+           " return the item pushed later", k, hx_errname(errno));
+    cx_name(chname, sizeof chname, "intr");
+    EXPECT_RET("chan_create", ch_create(&rx, "chan_create", 0, chname, NULL), 0);
+    EXPECT_RET("chan_open", ch_open(&tx, "chan_open", 0, chname, NULL), 0);
+    start_call(&rx, "chan_recv on an empty channel", req(SX04_CH_RECV, 0, CHAN_MAX, 0, 0,
+                                                         NULL, 0));
+    if (interrupt(&rx))
+        EXPECT_RET("chan_send(\"late\")", ch_send(&tx, "chan_send", 0, "late", 4), 0);
+    k = woken(&rx, "chan_recv, interrupted by a signal", 2 * scale(), "it missed the"
+              " message", &r);
+    EXPECT(k != -1, "chan_recv, interrupted by a signal handler (no SA_RESTART), returned -1"
+           " with errno %s: expected it to go back to sleep", hx_errname(errno));
+    expect_msg("chan_recv after a signal", k, &r, "late");
+    EXPECT_RET("chan_unlink", ch_unlink(&rx, "chan_unlink", chname), 0);
+    shm_unlink(name);
+    cx_end(&rx.s);
+    cx_end(&tx.s);
 }
 
 /* Part 6: the peer program */
@@ -1477,6 +1591,15 @@ TEST(notify_wakes, 2, "§9")
     EXPECT_RET("notify_wait(SIGUSR1, 3000 ms): the sender's pid",
                nt_wait(&a, "notify_wait(SIGUSR1, 3000 ms)", SIGUSR1, (long)(3000 * scale())),
                b.s.pid);
+    start_call(&a, "notify_wait(SIGUSR1, -1): no limit", req(SX04_NT_WAIT, 0, SIGUSR1,
+                                                             (uint64_t)-1, 0, NULL, 0));
+    nap(0.1);
+    EXPECT(!replied(&a), "notify_wait(SIGUSR1, -1) returned before any signal came: ms < 0"
+           " means no limit");
+    ring_bell(&b, &a, 1);
+    EXPECT_RET("notify_wait(SIGUSR1, -1): the sender's pid",
+               woken(&a, "notify_wait(SIGUSR1, -1)", 5 * scale(), "the signal did not wake"
+                     " it", NULL), b.s.pid);
     cx_end(&b.s);
     cx_end(&a.s);
 }
@@ -1542,7 +1665,7 @@ const struct hx_part hx_parts[] = {
       { &mbox_roundtrip, &mbox_try_empty, &mbox_sizes, &mbox_errors,
         &mbox_stream, &mbox_sleeps, &mbox_wakes_across_fork } },
     { "2. When a signal interrupts a wait",
-      { &mbox_recv_eintr, &mbox_send_eintr } },
+      { &mbox_recv_eintr, &mbox_send_eintr, &waits_resume } },
     { "3. Waiting with a deadline",
       { &mbox_timeout, &mbox_timed_wakes, &mbox_timed_deadline } },
     { "4. A bounded buffer",

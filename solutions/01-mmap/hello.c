@@ -24,7 +24,12 @@ int main(void)
         zmap_free(page, size);
         return EXIT_FAILURE;
     }
-    printf("Shared memory: %s\n", page);
+    /* printf only fills stdout's buffer: a failed write shows at fflush */
+    if (printf("Shared memory: %s\n", page) < 0 || fflush(stdout) == EOF) {
+        perror("stdout");
+        zmap_free(page, size);
+        return EXIT_FAILURE;
+    }
     if (zmap_free(page, size) == -1) {
         perror("zmap_free");
         return EXIT_FAILURE;

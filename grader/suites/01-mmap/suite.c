@@ -71,11 +71,11 @@ static struct sx_rep greet(struct cx_subject *s, const char *what, size_t size,
                            const char *who, int guarded, int null_dst)
 {
     struct sx_req q = { .op = SX01_GREET, .a = { size, (uint64_t)guarded,
-                                                 (uint64_t)null_dst, 0 } };
+                                                 (uint64_t)null_dst, who == NULL } };
     struct sx_rep r;
 
-    q.len = (uint32_t)strlen(who);
-    memcpy(q.data, who, q.len);
+    q.len = who != NULL ? (uint32_t)strlen(who) : 0;
+    memcpy(q.data, who != NULL ? who : "", q.len);
     cx_call(s, what, &q, &r);
     EXPECT(r.ret != -2, "test setup: the guard page could not be made");
     errno = r.err;
@@ -407,6 +407,8 @@ TEST(greet_bounded, 2, "§7")
     expect_fail("zmap_greet(dst, 0, ...)", &r, EINVAL);
     r = greet(&s, "zmap_greet(NULL, 8, ...)", 8, "x", 0, 1);
     expect_fail("zmap_greet(NULL, 8, ...)", &r, EINVAL);
+    r = greet(&s, "zmap_greet(dst, 64, NULL)", 64, NULL, 1, 0);
+    expect_fail("zmap_greet(dst, 64, NULL)", &r, EINVAL);
     cx_end(&s);
 }
 
@@ -427,6 +429,22 @@ TEST(demo_output, 2, "§7")
     EXPECT_STR("./hello's error output", err, "");
 }
 
+TEST(demo_reports, 1, "§7")
+{
+    struct cx_subject s;
+    char *argv[] = { "./hello", NULL }, err[256], how[96];
+
+    cx_start_how(&s, argv, &(struct cx_how){ .out = "/dev/full" });
+    int st = cx_wait(&s, 10);
+    cx_output(&s, 1, err, sizeof err);
+    EXPECT(st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 1, "./hello with stdout on"
+           " /dev/full (writing the line fails with ENOSPC): expected exit status 1 (perror,"
+           " then status 1), got %s. printf only fills a buffer: check fflush(stdout)",
+           st == -1 ? "still running after 10 s" : cx_describe(st, how, sizeof how));
+    EXPECT(err[0] != '\0', "./hello with stdout on /dev/full: expected a message on stderr"
+           " (perror), got none");
+}
+
 const struct hx_part hx_parts[] = {
     { "1. Asking the kernel for a page",
       { &alloc_zeroed, &alloc_writable, &alloc_closes_fd, &alloc_shared } },
@@ -435,6 +453,6 @@ const struct hx_part hx_parts[] = {
       { &alloc_zero_len, &alloc_overflow, &alloc_nomem, &alloc_emfile } },
     { "4. Giving memory back", { &free_unmaps, &free_errors } },
     { "5. MAP_ANONYMOUS", { &anon_shared, &anon_errors } },
-    { "6. The demo program", { &greet_fits, &greet_bounded, &demo_output } },
+    { "6. The demo program", { &greet_fits, &greet_bounded, &demo_output, &demo_reports } },
     { NULL, { NULL } },
 };

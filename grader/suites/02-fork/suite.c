@@ -216,6 +216,8 @@ TEST(free_unmaps, 1, "§2")
                 call(&s, "share_free(NULL, len)", SX02_FREE, 0, len).ret, EINVAL);
     expect_fail("share_free(p, 0)", call(&s, "share_free(p, 0)", SX02_FREE, p, 0).ret,
                 EINVAL);
+    expect_fail("share_free(p + 1, len), munmap's error (p + 1 is not page-aligned)",
+                call(&s, "share_free(p + 1, len)", SX02_FREE, p + 1, len).ret, EINVAL);
     EXPECT_INT("page mapped after the refused calls", cx_mapping(s.pid, p, &m), 1);
     EXPECT_INT("share_free(p, len)",
                call(&s, "share_free(p, len)", SX02_FREE, p, len).ret, 0);
@@ -468,6 +470,11 @@ TEST(wait_errors, 1, "§5")
     expect_fail("share_spawn(NULL, NULL)", call(&s, "share_spawn(NULL, NULL)",
                                                 SX02_SPAWN, 0, 0, 0, 1).ret, EINVAL);
     expect_no_children(&s, "share_spawn(NULL, NULL)");
+    EXPECT(call(&s, "making a fork fail", SX_FAILFORK, 1, 0).ret == 0,
+           "test setup: the subject could not arrange the failing fork");
+    expect_fail("share_spawn(fn, arg) whose fork fails with EAGAIN",
+                spawn(&s, "share_spawn(fn, arg)", SX02_RETURN, OK, 0, NULL, 0), EAGAIN);
+    expect_no_children(&s, "share_spawn(fn, arg) whose fork failed");
     pid_t pid = spawn_ok(&s, "share_spawn(child returning 42)", SX02_RETURN, OK, 0,
                          NULL, 0);
     EXPECT(cx_await(pid, "Z", 5), "test setup: the child did not end");
@@ -682,20 +689,23 @@ TEST(count_child_dies, 2, "§6")
 
     cx_start(&s, NULL);
     uintptr_t c = test_page(&s);
-    EXPECT(call(&s, "making the page read-only", SX02_PROTECT, c, 1).ret == 0 &&
-           cx_mapping(s.pid, c, &m) == 1 && m.perms[1] == '-',
-           "test setup: the page could not be made read-only");
-    snprintf(what, sizeof what, "share_count(c, %d, 1000) with *c read-only (every "
-             "child is killed by SIGSEGV at its first increment)", n);
-    long rc = call(&s, what, SX02_COUNT, c, (uint64_t)n, 1000, 0).ret;
-    int err = errno;
-    pid_t kids[1];
-    int left = cx_children(s.pid, kids, 1);
-    call(&s, "making the page writable", SX02_PROTECT, c, 0);
-    errno = err;
-    expect_fail(what, rc, ECANCELED);
-    EXPECT(left == 0, "after share_count with every child killed: expected "
-           "no child left (zombie or running), found %d", left);
+    for (int racy = 0; racy < 2; racy++) {
+        EXPECT(call(&s, "making the page read-only", SX02_PROTECT, c, 1).ret == 0 &&
+               cx_mapping(s.pid, c, &m) == 1 && m.perms[1] == '-',
+               "test setup: the page could not be made read-only");
+        snprintf(what, sizeof what, "%s(c, %d, 1000) with *c read-only (every child is"
+                 " killed by SIGSEGV at its first increment)",
+                 racy ? "share_count_racy" : "share_count", n);
+        long rc = call(&s, what, SX02_COUNT, c, (uint64_t)n, 1000, (uint64_t)racy).ret;
+        int err = errno;
+        pid_t kids[1];
+        int left = cx_children(s.pid, kids, 1);
+        call(&s, "making the page writable", SX02_PROTECT, c, 0);
+        errno = err;
+        expect_fail(what, rc, ECANCELED);
+        EXPECT(left == 0, "after %s: expected no child left (zombie or running), found %d",
+               what, left);
+    }
     cx_end(&s);
 }
 
@@ -763,9 +773,9 @@ TEST(count_errors, 1, "§6")
  * it left behind (we are a child subreaper meanwhile, so they become ours:
  * they are counted, then killed and reaped). Returns its wait status, or
  * -1 if it had to be killed. */
-#define run_race(a1, a2, out, err, left) run_race_how(a1, a2, NULL, out, err, left)
+#define run_race(a1, a2, out, err, left) run_race_how(a1, a2, NULL, out, err, left, 20)
 static int run_race_how(const char *a1, const char *a2, const struct cx_how *how, char *out,
-                        char *err, int *left)
+                        char *err, int *left, double secs)
 {
     char *argv[] = { "./race", (char *)a1, (char *)a2, NULL };
     struct cx_subject s;
@@ -776,7 +786,7 @@ static int run_race_how(const char *a1, const char *a2, const struct cx_how *how
         cx_start_how(&s, argv, how);
     else
         cx_start(&s, argv);
-    int ws = cx_wait(&s, 20);
+    int ws = cx_wait(&s, secs);
     cx_output(&s, 0, out, RACE_OUT);
     cx_output(&s, 1, err, RACE_OUT);
     *left = cx_children(getpid(), kids, 64);
@@ -811,11 +821,14 @@ static void expect_race(const char *a1, const char *a2, const char *want)
 static void expect_usage(const char *a1, const char *a2)
 {
     char out[RACE_OUT], err[RACE_OUT], what[64];
-    int left, ws = run_race(a1, a2, out, err, &left);
+    double secs = hx_memcheck() ? 20 : 3;    /* a usage error ends it at once */
+    int left, ws = run_race_how(a1, a2, NULL, out, err, &left, secs);
 
     snprintf(what, sizeof what, "./race '%s'%s%s%s", a1, a2 ? " '" : "",
              a2 ? a2 : "", a2 ? "'" : "");
-    EXPECT(ws != -1 && WIFEXITED(ws) && WEXITSTATUS(ws) == 1, "%s: expected "
+    EXPECT(ws != -1, "%s: still running after %.0f s, counting? Expected a usage line and"
+           " exit status 1 at once", what, secs);
+    EXPECT(WIFEXITED(ws) && WEXITSTATUS(ws) == 1, "%s: expected "
            "exit status 1 (wait status 0x%x)", what, ws);
     EXPECT(out[0] == '\0', "%s: expected nothing on stdout, got: %s", what, out);
     EXPECT(strncmp(err, "usage: ", 7) == 0, "%s: expected stderr to start "
@@ -828,7 +841,7 @@ static void expect_race_fails(const char *a1, const char *a2, const struct cx_ho
                               const char *when)
 {
     char out[RACE_OUT], err[RACE_OUT], how_ended[96];
-    int left, ws = run_race_how(a1, a2, how, out, err, &left);
+    int left, ws = run_race_how(a1, a2, how, out, err, &left, 20);
 
     EXPECT(ws != -1 && WIFEXITED(ws) && WEXITSTATUS(ws) == 1, "./race %s %s, %s: expected"
            " exit status 1 (perror, then status 1), got %s", a1, a2, when,
@@ -875,6 +888,9 @@ TEST(race_output, 3, "§7")
     expect_usage("65", "1");
     expect_usage("2", "-1");
     expect_usage("2", "5x");
+    expect_usage("2", "");
+    expect_usage("2", "1000000001");
+    expect_usage("2", "99999999999999999999");
     expect_usage("2", NULL);
 }
 

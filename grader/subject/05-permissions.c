@@ -17,6 +17,7 @@
 #include <grp.h>
 #include <signal.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
@@ -81,6 +82,24 @@ static int fsize(rlim_t limit)
     return setrlimit(RLIMIT_FSIZE, &l);
 }
 
+/* SX05_ASLIMIT: the soft RLIMIT_AS at the bytes mapped now (on), or at
+ * the hard limit. */
+static int aslimit(int on)
+{
+    char buf[64] = "";
+    int fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
+    ssize_t n = fd == -1 ? -1 : read(fd, buf, sizeof buf - 1);
+    struct rlimit l;
+
+    if (fd != -1)
+        close(fd);
+    if (n <= 0 || getrlimit(RLIMIT_AS, &l) == -1)
+        return -1;
+    l.rlim_cur = on ? (rlim_t)strtoul(buf, NULL, 10) * (rlim_t)sysconf(_SC_PAGESIZE)
+                    : l.rlim_max;
+    return setrlimit(RLIMIT_AS, &l);
+}
+
 /* SX05_BECOME: groups first, while we may, then gid, then uid. */
 static int become(uid_t id)
 {
@@ -120,6 +139,9 @@ static int step(const struct sx_req *q, const char *name, struct sx_rep *r)
         return 0;
     case SX05_BECOME:
         r->ret = become((uid_t)q->a[0]);
+        return 0;
+    case SX05_ASLIMIT:
+        r->ret = aslimit(q->a[0] != 0);
         return 0;
     }
     return -1;

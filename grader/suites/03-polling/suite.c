@@ -516,6 +516,8 @@ TEST(recv_emsgsize, 2, "§2")
                  call(&a, hang, SX03_TRY_RECV, 99, 0, 0), EMSGSIZE);
     EXPECT_FAILS("mbox_recv(buf, 99) of a 100-byte message",
                  call(&a, hang, SX03_RECV, 99, 0, 0), EMSGSIZE);
+    EXPECT_FAILS("mbox_recv_timed(buf, 99, 0 ms) of a 100-byte message",
+                 call(&a, hang, SX03_TIMED, 99, 0, 0), EMSGSIZE);
     expect_msg(&a, "mbox_try_recv(buf, 100) after the refusals (the message stays in the"
                " slot)", call(&a, hang, SX03_TRY_RECV, 100, 0, 0), 100, 4);
     box_end(name, &a, NULL);
@@ -545,6 +547,12 @@ TEST(null_args, 1, "§2")
                  call(&a, hang, SX03_TIMED, 16, 0, SX03_NULL_BUF), EINVAL);
     EXPECT_FAILS("mbox_recv(NULL, buf, 16)", call(&a, hang, SX03_RECV, 16, 0, SX03_NULL_MB),
                  EINVAL);
+    EXPECT_FAILS("mbox_try_send(mb, NULL, 1)",
+                 call(&a, hang, SX03_TRY_SEND, 1, 0, SX03_NULL_BUF), EINVAL);
+    EXPECT_FAILS("mbox_try_recv(NULL, buf, 16)",
+                 call(&a, hang, SX03_TRY_RECV, 16, 0, SX03_NULL_MB), EINVAL);
+    EXPECT_FAILS("mbox_recv_timed(NULL, buf, 16, 0)",
+                 call(&a, hang, SX03_TIMED, 16, 0, SX03_NULL_MB), EINVAL);
     EXPECT_INT("mbox_try_recv(mb, buf, 16) after the refusals",
                call(&a, hang, SX03_TRY_RECV, 16, 0, 0), 1);
     box_end(name, &a, NULL);

@@ -35,8 +35,12 @@ enum {
                                    default action for SIGSEGV and SIGBUS */
     SX05_FSIZE,                 /* ignore SIGXFSZ; the soft file size limit
                                    to a[0] bytes (0: back to the hard one) */
-    SX05_BECOME                 /* drop every group, then gid and uid to
+    SX05_BECOME,                /* drop every group, then gid and uid to
                                    a[0] (root in its namespace only) */
+    SX05_ASLIMIT                /* a[0] 1: the soft address-space limit at
+                                   what the process maps now, so that its
+                                   next mmap fails (ENOMEM); 0: back to the
+                                   hard limit */
 };
 
 #endif

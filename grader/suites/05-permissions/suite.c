@@ -479,6 +479,9 @@ TEST(name_too_long, 1, "§2")
                 "\"/xxx...\" with 256 characters after the '/'");
     expect_name(&s, long_name(name, 1000, 'y'), ENAMETOOLONG,
                 "\"/yyy...\" with 1000 characters after the '/'");
+    expect_name(&s, long_name(name, 300, '*'), EINVAL,
+                "\"/***...\" with 300 characters after the '/', none of them allowed (a"
+                " name that breaks another rule is EINVAL, whatever its length)");
     cx_end(&s);
 }
 
@@ -1152,6 +1155,35 @@ TEST(publish_failure, 2, "§7")
     cx_end(&s);
 }
 
+TEST(publish_cleanup, 2, "§7")
+{
+    struct cx_subject s;
+    char name[NAMESZ];
+    const char *what = "shmo_publish(name, data, 100, 0644) in a process whose next mmap"
+                       " fails (ENOMEM: no address space left)";
+
+    fresh(name, "pubnomem");
+    cx_start_alone(&s);                 /* (its limit changes) */
+    if (hx_memcheck()) {                /* Valgrind's own mappings need room */
+        cx_end(&s);
+        return;
+    }
+    int before = cx_fds(s.pid);
+    EXPECT(ask(&s, "lowering the address-space limit", SX05_ASLIMIT, 1, 0, 0) == 0,
+           "test setup: the address-space limit was not set");
+    int failed = publish(&s, what, name, NOTICE, 100, 0644) == 0, err = errno;
+    EXPECT(ask(&s, "raising the address-space limit", SX05_ASLIMIT, 0, 0, 0) == 0,
+           "test setup: the address-space limit was not restored");
+    int left = exists(name);
+    shm_unlink(name);
+    errno = err;
+    expect_refused(what, failed, ENOMEM);
+    EXPECT(left == 0, "%s: the object it created stayed in /dev/shm: unlink it when a"
+           " later step fails", what);
+    EXPECT_INT("open descriptors after the failed shmo_publish", cx_fds(s.pid), before);
+    cx_end(&s);
+}
+
 /* ---- Part 7: cleaning up ---- */
 
 TEST(unlink_removes, 3, "§8")
@@ -1192,7 +1224,7 @@ const struct hx_part hx_parts[] = {
         &uid_public } },
     { "6. Sealing and publishing",
       { &seal_read_only, &seal_errors, &publish_attach, &publish_sealed,
-        &publish_failure } },
+        &publish_failure, &publish_cleanup } },
     { "7. Cleaning up", { &unlink_removes } },
     { NULL, { NULL } },
 };

@@ -1040,6 +1040,33 @@ TEST(recv_sleeps, 2, "§7")
     idle_wait(SX03_RECV, "mbox_recv");
 }
 
+TEST(send_sleeps, 2, "§7")
+{
+    struct side tx, rx;
+    char name[128];
+    const char *what = "mbox_send into a full slot", *hang = "mbox_send did not return"
+                       " within 5 s, although the slot was emptied after 250 ms";
+
+    pair_new(&tx, &rx, name, sizeof name);
+    put_msg(&tx, 5, 100);
+    EXPECT_INT("mbox_send(message 5) into the empty slot", call(&tx, hang, SX03_SEND, 100,
+                                                                0, 0), 0);
+    put_msg(&tx, 6, 100);
+    struct usage u0 = usage_of(tx.s.pid);
+    double t0 = now();
+    start_call(&tx, what, SX03_SEND, 100, 0);
+    nap_ms(IDLE_MS);
+    struct usage u1 = usage_of(tx.s.pid);
+    double wall = now() - t0;
+    expect_msg(&rx, "mbox_try_recv: message 5", call(&rx, hang, SX03_TRY_RECV, MAX, 0, 0),
+               100, 5);
+    EXPECT_INT(what, finish(&tx, hang), 0);
+    expect_msg(&rx, "mbox_try_recv: message 6, sent once the slot was free",
+               call(&rx, hang, SX03_TRY_RECV, MAX, 0, 0), 100, 6);
+    expect_idle(what, u0, u1, wall);
+    box_end(name, &tx, &rx);
+}
+
 TEST(timed_expires, 2, "§7")
 {
     struct side a;
@@ -1110,6 +1137,6 @@ const struct hx_part hx_parts[] = {
     { "4. Yesterday's message", { &init_clears_stale } },
     { "5. A stream of messages", { &stream_100k } },
     { "6. Waiting politely",
-      { &recv_sleeps, &timed_expires, &timed_delivers, &timed_sleeps } },
+      { &recv_sleeps, &send_sleeps, &timed_expires, &timed_delivers, &timed_sleeps } },
     { NULL, { NULL } },
 };

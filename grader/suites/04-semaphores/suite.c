@@ -532,6 +532,22 @@ TEST(mbox_sleeps, 3, "§1")
         EXPECT(cpu < 0.04, "a receiver waiting %.2f s for a message used %.3f s of CPU"
                " time in 0.3 s of it: expected (almost) none. Does mbox_recv poll instead"
                " of sleeping in sem_wait?", waited, cpu);
+    EXPECT_RET("mbox_send(\"full\")", mb_send(&tx, "mbox_send", "full", 4), 0);
+    start_call(&tx, "mbox_send into a full mailbox", req(SX04_MB_SEND, tx.at, 4, 0, 0,
+                                                         "more", 4));
+    asleep(&tx, 2 * scale());
+    cpu = cx_cpu(tx.s.pid);
+    nap(0.2);
+    cpu = cx_cpu(tx.s.pid) - cpu;
+    EXPECT_RET("mbox_recv of \"full\"", mb_recv(&rx, "mbox_recv", SX04_MB_RECV, MBOX_MAX,
+                                                 NULL), 4);
+    EXPECT_RET("mbox_send into a full mailbox, once a receive freed it",
+               woken(&tx, "mbox_send into a full mailbox", 2 * scale(), "the receive did"
+                     " not wake it", NULL), 0);
+    if (!hx_memcheck())
+        EXPECT(cpu < 0.03, "a sender waiting for a full mailbox used %.3f s of CPU time in"
+               " 0.2 s: expected (almost) none. Does mbox_send poll instead of sleeping in"
+               " sem_wait?", cpu);
     shm_unlink(name);
     cx_end(&rx.s);
     cx_end(&tx.s);
@@ -950,10 +966,15 @@ TEST(ring_full_blocks, 2, "§6")
     for (uint64_t i = 1; i <= 4; i++)
         EXPECT_RET("ring_push into a ring with room", push(&a, "ring_push", i), 0);
     start_call(&b, "ring_push into a full ring", req(SX04_RING_PUSH, b.at, 5, 0, 0, NULL, 0));
-    if (asleep(&b, 2 * scale()) != 0)
-        nap(0.05);
+    asleep(&b, 2 * scale());
+    double cpu = cx_cpu(b.s.pid);
+    nap(0.2);
+    cpu = cx_cpu(b.s.pid) - cpu;
     EXPECT(!replied(&b), "ring_push into a full ring of 4 returned instead of sleeping"
            " until a slot is free");
+    EXPECT(hx_memcheck() || cpu < 0.03, "ring_push into a full ring used %.3f s of CPU time"
+           " in 0.2 s of waiting: expected (almost) none. Does it poll instead of sleeping"
+           " in sem_wait?", cpu);
     expect_pop(&a, 1);
     EXPECT_RET("ring_push asleep on a full ring", woken(&b, "ring_push into a full ring",
                2 * scale(), "ring_pop freed a slot but did not wake it", NULL), 0);

@@ -206,8 +206,8 @@ int sx_lab(const struct sx_req *q, struct sx_rep *r)
 
 static int says_child(void *arg)
 {
-    (void)arg;
     fputs("child ", stdout);            /* no newline: stays in the buffer */
+    fputs("CHILD ", (FILE *)arg);
     return OK;
 }
 
@@ -216,23 +216,31 @@ static void says_atexit(void)
     fputs("atexit ", stdout);
 }
 
-/* "stdio": print around a child that prints, all of it buffered; exit
- * OK, or 3 to 6 for the step that failed. */
+/* "stdio": print around a child that prints, all of it buffered, on
+ * stdout and on a second stream (a copy of stderr, fully buffered: "every
+ * stdio stream", not stdout alone); exit OK, or 3 to 6 for the step that
+ * failed. */
 int sx_program(const char *name)
 {
     struct share_status st;
+    FILE *two;
     pid_t pid;
 
     if (strcmp(name, "stdio") != 0)
         return -1;
     if (atexit(says_atexit) != 0)
         _exit(3);
+    two = fdopen(dup(STDERR_FILENO), "w");
+    if (two == NULL || setvbuf(two, NULL, _IOFBF, BUFSIZ) != 0)
+        _exit(3);
     fputs("before ", stdout);           /* no newline: stays in the buffer */
-    pid = share_spawn(says_child, NULL);
+    fputs("BEFORE ", two);
+    pid = share_spawn(says_child, two);
     if (pid == -1)
         _exit(4);
     if (share_wait(pid, &st) == -1 || !st.exited || st.code != OK)
         _exit(5);
     fputs("after\n", stdout);
-    _exit(fflush(stdout) == 0 ? OK : 6);
+    fputs("AFTER\n", two);
+    _exit(fflush(stdout) == 0 && fflush(two) == 0 ? OK : 6);
 }

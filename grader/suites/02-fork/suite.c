@@ -278,11 +278,12 @@ TEST(spawn_copies, 3, "§3")
 TEST(spawn_stdio, 2, "§3")
 {
     struct cx_subject s;
-    char out[256], how[96];
+    char out[256], err[256], how[96];
 
     cx_program(&s, "stdio");
     int st = cx_wait(&s, 10);
     cx_output(&s, 0, out, sizeof out);
+    cx_output(&s, 1, err, sizeof err);
     EXPECT(st != -1 && WIFEXITED(st), "a program that uses share_spawn did not "
            "exit normally (%s)", st == -1 ? "still running after 10 s" :
            cx_describe(st, how, sizeof how));
@@ -296,6 +297,9 @@ TEST(spawn_stdio, 2, "§3")
            " expected stdout \"before child after\\n\", got \"%s\" (before "
            "twice: fflush(NULL) before fork; no child: fflush in the child "
            "before _exit; atexit: the child must _exit, not exit)", out);
+    EXPECT(strcmp(err, "BEFORE CHILD AFTER\n") == 0, "the same on a second buffered"
+           " stream (a copy of stderr): expected \"BEFORE CHILD AFTER\\n\", got \"%s\":"
+           " flush every stream, fflush(NULL), not stdout alone", err);
 }
 
 /* Part 3: how a child ended */

@@ -842,7 +842,7 @@ static void expect_usage(const char *a1, const char *a2)
 /* ./race a1 a2, started as how says, must exit 1 after saying why on
  * stderr, with no child left behind. */
 static void expect_race_fails(const char *a1, const char *a2, const struct cx_how *how,
-                              const char *when)
+                              const char *when, int why)
 {
     char out[RACE_OUT], err[RACE_OUT], how_ended[96];
     int left, ws = run_race_how(a1, a2, how, out, err, &left, 20);
@@ -851,8 +851,9 @@ static void expect_race_fails(const char *a1, const char *a2, const struct cx_ho
            " exit status 1 (perror, then status 1), got %s", a1, a2, when,
            ws == -1 ? "still running after 20 s" : cx_describe(ws, how_ended,
                                                                sizeof how_ended));
-    EXPECT(err[0] != '\0', "./race %s %s, %s: expected a message on stderr (perror),"
-           " got none", a1, a2, when);
+    EXPECT(strstr(err, strerror(why)) != NULL, "./race %s %s, %s: expected perror's message"
+           " on stderr, with \"%s\" (%s), got \"%s\"", a1, a2, when, strerror(why),
+           hx_errname(why), err);
     EXPECT(left == 0, "./race %s %s, %s: left %d child process%s behind, unwaited for", a1,
            a2, when, left, left == 1 ? "" : "es");
 }
@@ -868,11 +869,11 @@ TEST(race_errors, 2, "§7")
     struct cx_how racy = { .fail_fork = 2 }, exact = { .fail_fork = n + 2 };
     struct cx_how full = { .out = "/dev/full" };
     expect_race_fails(nc, "1000", &racy, "with share_count_racy failing (its second fork"
-                      " fails with EAGAIN)");
+                      " fails with EAGAIN)", EAGAIN);
     expect_race_fails(nc, "1000", &exact, "with share_count failing (its second fork fails"
-                      " with EAGAIN)");
+                      " with EAGAIN)", EAGAIN);
     expect_race_fails(nc, "1000", &full, "with stdout on /dev/full (writing the report"
-                      " fails with ENOSPC)");
+                      " fails with ENOSPC)", ENOSPC);
 }
 
 TEST(race_output, 3, "§7")

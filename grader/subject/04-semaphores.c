@@ -22,6 +22,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static unsigned char batch[SX04_BATCH];
@@ -170,6 +171,53 @@ static int mb_op(const struct sx_req *q, struct sx_rep *r, struct mbox *mb, int 
     return 0;
 }
 
+static unsigned char *guard;            /* SX04_RING_PUSH_HELD's page */
+
+/* In the child: a write fault in the guard page makes it writable. */
+static void on_segv(int sig, siginfo_t *si, void *ctx)
+{
+    unsigned char *a = si->si_addr;
+    long pg = sysconf(_SC_PAGESIZE);
+
+    (void)ctx;
+    if (a < guard || a >= guard + pg) {
+        struct sigaction dfl = { .sa_handler = SIG_DFL };
+        sigaction(sig, &dfl, NULL);     /* a real crash: let it happen */
+        return;
+    }
+    if (mprotect(guard, (size_t)pg, PROT_READ | PROT_WRITE) == -1)
+        _exit(3);
+}
+
+/* SX04_RING_PUSH_HELD: ring_push in a child whose write into the guard
+ * page faults first. Returns 0 or -1 (errno set) as the push did, or -2
+ * if the child could not run. */
+static int64_t push_held(struct ring *rg, uint64_t item, uintptr_t page)
+{
+    struct sigaction sa = { .sa_sigaction = on_segv, .sa_flags = SA_SIGINFO };
+    int st;
+    pid_t pid;
+
+    guard = (unsigned char *)page;
+    if ((pid = fork()) == -1)
+        return -2;
+    if (pid == 0) {
+        sigemptyset(&sa.sa_mask);
+        if (sigaction(SIGSEGV, &sa, NULL) == -1 ||
+            mprotect(guard, (size_t)sysconf(_SC_PAGESIZE), PROT_READ) == -1)
+            _exit(3);
+        errno = SX_ERRNO_BEFORE;
+        _exit(ring_push(rg, item) == 0 ? 0 : 100 + (errno & 63));
+    }
+    while (waitpid(pid, &st, 0) == -1)
+        if (errno != EINTR)
+            return -2;
+    if (!WIFEXITED(st) || (WEXITSTATUS(st) != 0 && WEXITSTATUS(st) < 100))
+        return -2;
+    errno = WEXITSTATUS(st) - 100;
+    return WEXITSTATUS(st) == 0 ? 0 : -1;
+}
+
 /* The ring and notify ops. Returns 0, or -1 if q is none of them. */
 static int ring_op(const struct sx_req *q, struct sx_rep *r, struct ring *rg, int nobuf)
 {
@@ -186,6 +234,7 @@ static int ring_op(const struct sx_req *q, struct sx_rep *r, struct ring *rg, in
         return 0;
     case SX04_RING_PUSH_MANY: r->ret = ring_push_many(rg, q->a[1], q->a[2]); return 0;
     case SX04_RING_POP_MANY: r->ret = ring_pop_many(rg, q->a[1]); return 0;
+    case SX04_RING_PUSH_HELD: r->ret = push_held(rg, q->a[1], q->a[2]); return 0;
     case SX04_NT_BLOCK: r->ret = notify_block((int)q->a[1]); return 0;
     case SX04_NT_WAIT: r->ret = notify_wait((int)q->a[1], (long)q->a[2]); return 0;
     }

@@ -57,11 +57,15 @@ enum {
     SX04_CH_UNLINK,             /* chan_unlink(data) */
     SX04_NT_BLOCK,              /* notify_block(a[1]) */
     SX04_NT_WAIT,               /* notify_wait(a[1], a[2]) */
-    SX04_CH_EXCHANGE            /* for each of the a[1] records in the batch
+    SX04_CH_EXCHANGE,           /* for each of the a[1] records in the batch
                                    buffer's first half: chan_send(slot
                                    a[0], it), then chan_recv(slot a[2]) into
                                    the same record of the second half; ret:
                                    how many exchanges were made */
+    SX04_RING_PUSH_HELD         /* in a child, with the page at a[2] (slots
+                                   only) read-only and a SIGSEGV handler
+                                   that makes it writable: ring_push(a[0],
+                                   a[1]); -2 if the child could not run */
 };
 
 #endif

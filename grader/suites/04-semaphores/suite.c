@@ -985,6 +985,70 @@ TEST(ring_full_blocks, 2, "§6")
     cx_end(&a.s);
 }
 
+/* ring_slot_locked's look while the push is held: the lock's value. */
+struct lock_look {
+    const char *name;                   /* the ring's object */
+    int seen;                           /* 1 once looked */
+    uint32_t value;                     /* the lock semaphore's value then */
+};
+
+/* glibc's sem_t (x86-64) starts with a 64-bit word whose low 32 bits are
+ * the value: read from the object, never from a mapping of ours. */
+static int look_at_lock(void *arg)
+{
+    struct lock_look *l = arg;
+    uint64_t word;
+
+    if (!l->seen && region_read(l->name, offsetof(struct ring, lock), &word,
+                                sizeof word) == 0) {
+        l->value = (uint32_t)word;
+        l->seen = 1;
+    }
+    return 1;
+}
+
+TEST(ring_slot_locked, 2, "§6")
+{
+    struct side a, *d[] = { &a };
+    char name[128];
+    const unsigned n = 1024;            /* slots past the first page */
+    size_t pg = cx_page(), at = offsetof(struct ring, slot);
+    /* slot t and slot n - 1 - t both on the second page */
+    unsigned t = (unsigned)((pg - at) / sizeof(uint64_t)) + 8 + (unsigned)(cx_rand() % 16);
+    uint64_t item = cx_rand();
+    struct sx_rep r;
+
+    side_start(&a, "the producer", CX_ALONE);   /* (it is traced) */
+    ring_new(name, sizeof name, n, d, 1);
+    EXPECT(at + (size_t)t * sizeof(uint64_t) >= pg && at + (size_t)(t + 1) * 8 <= 2 * pg,
+           "test setup: slot %u is not in the second page", t);
+    for (unsigned i = 0; i < t; i++) {  /* tail to slot t: on a page of slots */
+        EXPECT_RET("ring_push", push(&a, "ring_push", i), 0);
+        expect_pop(&a, i);
+    }
+    struct lock_look look = { name, 0, 0 };
+    struct sx_req q = { .op = SX04_RING_PUSH_HELD, .a = { a.at, item, a.at + pg, 0 } };
+    struct cx_hold h = { .lo = a.at + pg, .hi = a.at + 2 * pg, .secs = 5 * scale(),
+                         .until = look_at_lock, .ctx = &look };
+    if (hx_memcheck()) {                /* no holds under Valgrind, whose */
+        q.op = SX04_RING_PUSH;          /* signal delivery loses the write */
+        cx_call(&a.s, "ring_push", &q, &r);
+    } else
+        cx_call_held(&a.s, "ring_push, held at its write into slot[tail]", &q, &r, &h);
+    EXPECT(r.ret != -2, "test setup: the held push could not be run");
+    EXPECT_RET("ring_push (held at its write into the slot)", r.ret, 0);
+    if (!hx_memcheck()) {
+        EXPECT(h.held != 0 && look.seen, "ring_push was not held at its write into"
+               " slot[tail]: it returned without writing the slot?");
+        EXPECT(look.value == 0, "while ring_push wrote slot[tail], the ring's lock was"
+               " free (its value was %u): take the lock before touching the slot (ring.h:"
+               " slot[i] is read or written only while holding lock)", look.value);
+    }
+    expect_pop(&a, item);
+    shm_unlink(name);
+    cx_end(&a.s);
+}
+
 #define PER_PRODUCER 100000L    /* items each producer pushes in ring_mpmc */
 #define SLOTS 64                /* slots of the ring in ring_mpmc */
 
@@ -1690,7 +1754,7 @@ const struct hx_part hx_parts[] = {
     { "3. Waiting with a deadline",
       { &mbox_timeout, &mbox_timed_wakes, &mbox_timed_deadline } },
     { "4. A bounded buffer",
-      { &ring_fifo, &ring_any_size, &ring_errors, &ring_full_blocks, &ring_mpmc } },
+      { &ring_fifo, &ring_any_size, &ring_errors, &ring_full_blocks, &ring_slot_locked, &ring_mpmc } },
     { "5. Named channels for unrelated processes",
       { &chan_roundtrip, &chan_errors, &chan_create_cleans_up,
         &chan_unlink_removes } },

@@ -242,5 +242,5 @@ int sx_program(const char *name)
         _exit(5);
     fputs("after\n", stdout);
     fputs("AFTER\n", two);
-    _exit(fflush(stdout) == 0 && fflush(two) == 0 ? OK : 6);
+    _exit(fflush(stdout) == 0 && fclose(two) == 0 ? OK : 6);
 }

@@ -310,7 +310,8 @@ static void cx_begin(struct cx_subject *s, char *const argv[], int bare, int whi
     struct cx_subject *p = which >= 0 && pooled[which] ? &pool[which] : NULL;
 
     /* (SIGCONT: a test that failed may have left it stopped.) */
-    if (argv == NULL && how == NULL && !bare && p && kill(p->pid, SIGCONT) == 0 && cx_ping(p) == 0) {
+    if (argv == NULL && how == NULL && !bare && p && kill(p->pid, SIGCONT) == 0 &&
+        cx_ping(p) == 0) {
         *s = *p;                        /* borrowed: cx_end leaves it */
         s->borrowed = 1;
         return;

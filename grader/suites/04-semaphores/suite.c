@@ -1344,7 +1344,8 @@ TEST(chan_errors, 2, "§7")
         EXPECT_ERRNO(w, EINVAL);
     }
     static const struct { uint32_t op; const char *what; } nul[] = {
-        { SX04_CH_SEND, "chan_send(NULL, \"x\", 1)" }, { SX04_CH_RECV, "chan_recv(NULL, buf, 8)" },
+        { SX04_CH_SEND, "chan_send(NULL, \"x\", 1)" },
+        { SX04_CH_RECV, "chan_recv(NULL, buf, 8)" },
         { SX04_CH_CLOSE, "chan_close(NULL)" },
     };
     for (int i = 0; i < 3; i++) {
@@ -1754,7 +1755,8 @@ const struct hx_part hx_parts[] = {
     { "3. Waiting with a deadline",
       { &mbox_timeout, &mbox_timed_wakes, &mbox_timed_deadline } },
     { "4. A bounded buffer",
-      { &ring_fifo, &ring_any_size, &ring_errors, &ring_full_blocks, &ring_slot_locked, &ring_mpmc } },
+      { &ring_fifo, &ring_any_size, &ring_errors, &ring_full_blocks, &ring_slot_locked,
+        &ring_mpmc } },
     { "5. Named channels for unrelated processes",
       { &chan_roundtrip, &chan_errors, &chan_create_cleans_up,
         &chan_unlink_removes } },

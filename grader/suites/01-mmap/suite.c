@@ -434,8 +434,15 @@ TEST(demo_reports, 1, "§7")
     struct cx_subject s;
     char *argv[] = { "./hello", NULL }, err[256], how[96];
 
-    cx_start_how(&s, argv, &(struct cx_how){ .out = "/dev/full" });
+    /* A hello that always fails, saying so, earns nothing here: it must
+     * first work when nothing fails. */
+    cx_start(&s, argv);
     int st = cx_wait(&s, 10);
+    cx_output(&s, 1, err, sizeof err);
+    EXPECT(st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0 && err[0] == '\0',
+           "./hello fails even where nothing fails (see demo_output): nothing to judge here");
+    cx_start_how(&s, argv, &(struct cx_how){ .out = "/dev/full" });
+    st = cx_wait(&s, 10);
     cx_output(&s, 1, err, sizeof err);
     EXPECT(st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 1, "./hello with stdout on"
            " /dev/full (writing the line fails with ENOSPC): expected exit status 1 (perror,"

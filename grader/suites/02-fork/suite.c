@@ -864,6 +864,10 @@ TEST(race_errors, 2, "§7")
     char nc[8];
 
     snprintf(nc, sizeof nc, "%d", n);
+    /* A program that always fails, saying so, earns nothing here: it must
+     * first work when nothing fails. */
+    expect_race("1", "1000", "racy:   1000 of 1000 (0 lost)\n"
+                             "atomic: 1000 of 1000 (0 lost)\n");
     /* fork number 2 is share_count_racy's second child; n + 2,
      * share_count's second */
     struct cx_how racy = { .fail_fork = 2 }, exact = { .fail_fork = n + 2 };

@@ -119,19 +119,28 @@ struct cx_hold {
     double secs;                /* the longest hold, seconds */
     int (*until)(void *ctx);    /* polled while held: 1 lets it go on */
     void *ctx;                  /* until's argument */
+    int (*step)(void *ctx);     /* if set: once let go, the held process runs
+                                   one instruction at a time, and this is
+                                   called after each (it is stopped meanwhile)
+                                   until it returns 1 or CX_STEPS passed */
     pid_t held;                 /* out: the process held, 0 if none */
     uintptr_t addr;             /* out: the address it faulted at */
     int faults;                 /* out: write faults in the range by the
                                    subject's children */
     int parent_faults;          /* out: ... by the subject itself */
     int released;               /* out: 1 if until let it go in time */
+    long steps;                 /* out: instructions run one at a time */
 };
+
+#define CX_STEPS 200000         /* the most instructions stepped after a hold */
 
 /* cx_call while tracing s and every process it starts: the first process
  * other than s whose write to h's range faults is held there until
  * h->until says so or h->secs pass; every other stop and signal is passed
  * on. The subject's SIGSEGV handler (its own code) makes the page writable
- * when it gets the signal. s must be the test's own (cx_start_alone). */
+ * when it gets the signal. With h->step, what follows the hold is run one
+ * instruction at a time, so that a test can look between any two. s must
+ * be the test's own (cx_start_alone). */
 #define cx_call_held(s, what, q, r, h) \
     cx_call_held_at(__FILE__, __LINE__, s, what, q, r, h)
 void cx_call_held_at(const char *file, int line, struct cx_subject *s,

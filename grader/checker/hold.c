@@ -154,6 +154,33 @@ static void hold_free(struct cx_subject *s, struct cx_hold *h, struct tracees *t
     }
 }
 
+/* Let the held process pid go with its SIGSEGV, one instruction at a
+ * time: h->step is called after each, until it returns 1 or CX_STEPS
+ * passed; then, or at any stop that is not a step (a signal sent to it,
+ * a fork, its end: handled as hold_event does), it runs freely. */
+static void hold_steps(struct cx_subject *s, struct tracees *t, struct cx_hold *h, pid_t pid)
+{
+    siginfo_t si;
+    int sig = SIGSEGV, st;
+
+    for (h->steps = 0; h->steps < CX_STEPS; h->steps++) {
+        if (ptrace(PTRACE_SINGLESTEP, pid, 0, sig) == -1)
+            return;
+        while (waitpid(pid, &st, __WALL) == -1)
+            if (errno != EINTR)
+                return;
+        if (!WIFSTOPPED(st) || WSTOPSIG(st) != SIGTRAP || st >> 16 != 0 ||
+            ptrace(PTRACE_GETSIGINFO, pid, 0, &si) == -1 || si.si_code <= 0) {
+            hold_event(s, t, h, pid, st);
+            return;
+        }
+        sig = 0;
+        if (h->step(h->ctx))
+            break;
+    }
+    ptrace(PTRACE_CONT, pid, 0, 0);
+}
+
 void cx_call_held_at(const char *file, int line, struct cx_subject *s,
                      const char *what, const struct sx_req *q,
                      struct sx_rep *r, struct cx_hold *h)
@@ -167,6 +194,7 @@ void cx_call_held_at(const char *file, int line, struct cx_subject *s,
     h->held = 0;
     h->addr = 0;
     h->faults = h->parent_faults = h->released = 0;
+    h->steps = 0;
     EXPECT(!s->borrowed, "test setup: a traced subject must be its test's own");
     /* (As another uid's subject's tracer, for the moment of the seize.) */
     EXPECT(cx_as(1) == 0, "test setup: cannot take the subject's uid: %s",
@@ -181,9 +209,13 @@ void cx_call_held_at(const char *file, int line, struct cx_subject *s,
             if (hold_event(s, &t, h, pid, st))
                 until = hold_now() + h->secs;
         if (h->held > 0 && (h->until(h->ctx) || hold_now() > until)) {
+            pid = h->held;
             h->released = hold_now() <= until;
-            ptrace(PTRACE_CONT, h->held, 0, SIGSEGV);
-            h->held = -h->held;         /* held once, let go */
+            h->held = -pid;             /* held once, let go */
+            if (h->step && h->released)
+                hold_steps(s, &t, h, pid);
+            else
+                ptrace(PTRACE_CONT, pid, 0, SIGSEGV);
         }
         cx_poll(s, 0.001);
     }

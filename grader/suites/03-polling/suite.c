@@ -626,7 +626,22 @@ struct probe {
     int done;                           /* 1 once it was made */
     long ret;                           /* what it returned */
     int err;                            /* and errno */
+    int step;                           /* 1: once the copy is let go, look
+                                           again after every instruction
+                                           that changed the mailbox */
+    int taken;                          /* out: 1 if such a look succeeded */
+    long aret;                          /* out: what that look returned */
+    int aerr;                           /* out: and errno */
+    long looks;                         /* out: looks once let go */
+    unsigned char seen[SIZE];           /* the mailbox as last looked at */
 };
+
+/* The mailbox, as the other subject maps it, into buf (SIZE bytes).
+ * Returns 0, or -1 if it cannot be read. */
+static int probe_read(struct probe *p, unsigned char *buf)
+{
+    return cx_peek(p->other->s.pid, p->other->mb, buf, SIZE);
+}
 
 static int probe_now(void *arg)
 {
@@ -637,19 +652,43 @@ static int probe_now(void *arg)
                       " was held did not return within 5 s", p->op, p->len, 0, 0);
         p->err = errno;
         p->done = 1;
+        if (p->step && probe_read(p, p->seen) == -1)
+            p->step = 0;
     }
     return 1;
 }
 
+/* After one instruction of the copy let go: if it changed the mailbox,
+ * look again. Returns 1 (stop stepping) once a look succeeded or the
+ * mailbox cannot be read. */
+static int probe_step(void *arg)
+{
+    static unsigned char now[SIZE];
+    struct probe *p = arg;
+
+    if (probe_read(p, now) == -1)
+        return 1;
+    if (memcmp(now, p->seen, SIZE) == 0)
+        return 0;
+    p->looks++;
+    p->aret = call(p->other, "a look at the mailbox, made after each of the other process's"
+                   " stores, did not return within 5 s", p->op, p->len, 0, 0);
+    p->aerr = errno;
+    p->taken = p->aret != -1 || p->aerr != EAGAIN;
+    return p->taken || probe_read(p, p->seen) == -1;
+}
+
 /* d's held copy (op SX03_SEND_HELD or _RECV_HELD of len bytes), with the
- * probe made while it is held. Returns the call's value (errno set);
+ * probe made while it is held (and, with p->step, again after each
+ * instruction once let go that changed the mailbox, until one succeeds:
+ * the interleaving at every store). Returns the call's value (errno set);
  * *held says whether it was held (always 1 where holds are off). */
 static long held_call(struct side *d, uint32_t op, size_t len, struct probe *p, int *held)
 {
     uintptr_t guard = d->hold + 2 * cx_page();
     struct sx_req q = { .op = op, .a = { d->mb, len, (uint64_t)holds_on(), 0 } };
     struct cx_hold h = { .lo = guard, .hi = guard + cx_page(), .secs = stuck(),
-                         .until = probe_now, .ctx = p };
+                         .until = probe_now, .ctx = p, .step = p->step ? probe_step : NULL };
     struct sx_rep r;
     const char *what = op == SX03_SEND_HELD ? "mbox_send, held in its copy"
                                             : "mbox_recv, held in its copy";
@@ -679,10 +718,11 @@ TEST(send_publishes_last, 3, "§4")
 {
     struct side tx, rx;
     char name[128], how[64];
-    struct probe p = { &rx, SX03_TRY_RECV, MAX, 0, -1, EAGAIN };
+    struct probe p = { .op = SX03_TRY_RECV, .len = MAX, .ret = -1, .err = EAGAIN, .step = 1 };
     int held;
 
     pair_new(&tx, &rx, name, sizeof name);
+    p.other = &rx;
     put_held(&tx, 11, MAX);
     long rc = held_call(&tx, SX03_SEND_HELD, MAX, &p, &held);
     EXPECT(rc == 0, "mbox_send(MBOX_MAX bytes) returned %ld (errno %s)", rc,
@@ -693,9 +733,15 @@ TEST(send_publishes_last, 3, "§4")
            " was still copying the payload: expected -1 with EAGAIN (nothing published"
            " yet), got %s: publish only once the whole payload is in the slot",
            said(p.ret, p.err, how, sizeof how));
-    expect_msg(&rx, "mbox_try_recv once mbox_send returned",
-               call(&rx, "mbox_try_recv did not return within 5 s", SX03_TRY_RECV, MAX, 0,
-                    0), MAX, 11);
+    errno = p.aerr;
+    if (p.taken)
+        expect_msg(&rx, "mbox_try_recv just after the store of mbox_send that made the"
+                   " slot look full (the flag's release store must come after every other"
+                   " store of the message, its length too)", p.aret, MAX, 11);
+    else
+        expect_msg(&rx, "mbox_try_recv once mbox_send returned",
+                   call(&rx, "mbox_try_recv did not return within 5 s", SX03_TRY_RECV, MAX,
+                        0, 0), MAX, 11);
     box_end(name, &tx, &rx);
 }
 
@@ -703,10 +749,11 @@ TEST(recv_releases_last, 3, "§4")
 {
     struct side tx, rx;
     char name[128], how[64];
-    struct probe p = { &tx, SX03_TRY_SEND, MAX, 0, -1, EAGAIN };
+    struct probe p = { .op = SX03_TRY_SEND, .len = MAX, .ret = -1, .err = EAGAIN, .step = 1 };
     int held;
 
     pair_new(&tx, &rx, name, sizeof name);
+    p.other = &tx;
     put_msg(&tx, 12, MAX);
     EXPECT_INT("mbox_send(message 12, MBOX_MAX bytes)", call(&tx, "mbox_send into an empty"
                " slot did not return within 5 s", SX03_SEND, MAX, 0, 0), 0);
@@ -717,8 +764,10 @@ TEST(recv_releases_last, 3, "§4")
            " still copying the message out: expected -1 with EAGAIN (the slot is still the"
            " receiver's), got %s: mark the slot empty only once the whole payload is in"
            " buf", said(p.ret, p.err, how, sizeof how));
-    expect_msg_at(&rx, "the held mbox_recv", rx.hold + 2 * cx_page() + SX03_TAIL - MAX, n,
-                  err, MAX, 12);
+    expect_msg_at(&rx, p.taken ? "the held mbox_recv, with the slot refilled just after"
+                  " the store that made it look empty (mark it empty only after the last read"
+                  " of the message, its length too)" : "the held mbox_recv",
+                  rx.hold + 2 * cx_page() + SX03_TAIL - MAX, n, err, MAX, 12);
     EXPECT(held, "mbox_recv was not held in its copy: it returned %ld without writing the"
            " end of the buffer", n);
     box_end(name, &tx, &rx);
@@ -907,7 +956,7 @@ static long stream_batch(struct side *tx, struct side *rx, long seq, long end, l
  * the message must not be visible. */
 static void stream_send_held(struct side *tx, struct side *rx, long seq)
 {
-    struct probe p = { rx, SX03_TRY_RECV, MAX, 0, -1, EAGAIN };
+    struct probe p = { .other = rx, .op = SX03_TRY_RECV, .len = MAX, .ret = -1, .err = EAGAIN };
     int held;
 
     put_held(tx, (uint64_t)seq, MAX);
@@ -927,7 +976,7 @@ static void stream_send_held(struct side *tx, struct side *rx, long seq)
  * held, the slot must not take message seq + 1. */
 static void stream_recv_held(struct side *tx, struct side *rx, long seq, long n)
 {
-    struct probe p = { tx, SX03_TRY_SEND, MAX, 0, -1, EAGAIN };
+    struct probe p = { .other = tx, .op = SX03_TRY_SEND, .len = MAX, .ret = -1, .err = EAGAIN };
     int held;
 
     put_msg(tx, (uint64_t)seq, MAX);

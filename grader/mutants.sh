@@ -82,11 +82,13 @@ while IFS="$(printf '\t')" read -r id fate; do
         cp "$w/gen/$id"/* "$w/subs/$id/$lab/" || exit 2
 done <"$w/fate"
 
-# grade_all PASS [--no-memcheck]: grade build/mutants/LAB/subs-PASS.
+# grade_all PASS [OPTION...]: grade build/mutants/LAB/subs-PASS.
 grade_all() {
-    "$G" --batch "$w/subs-$1" --lab "$lab" --jobs "$jobs" --out "$w/out-$1" \
-        --gradebook "$w/grades-$1.csv" ${2:+"$2"} >"$w/batch-$1.log" 2>&1 || {
-        echo "mutants: the grader failed; see $w/batch-$1.log" >&2
+    pass=$1
+    shift
+    "$G" --batch "$w/subs-$pass" --lab "$lab" --jobs "$jobs" --out "$w/out-$pass" \
+        --gradebook "$w/grades-$pass.csv" "$@" >"$w/batch-$pass.log" 2>&1 || {
+        echo "mutants: the grader failed; see $w/batch-$pass.log" >&2
         exit 2
     }
 }
@@ -103,7 +105,7 @@ verdicts() {
 # for the survivors.
 mv "$w/subs" "$w/subs-tests"
 t0=$(date +%s)
-grade_all tests --no-memcheck
+grade_all tests --no-memcheck --first-fail
 verdicts tests >"$w/verdicts-tests"
 ctl=$(awk '$1 == "m0000" && $2 == "ran" { print $3 }' "$w/verdicts-tests")
 [ -n "$ctl" ] || { echo "mutants: the solution did not grade; see $w/out-tests/m0000" >&2; exit 2; }

@@ -3,6 +3,7 @@
  * Usage: ./test [name...]           run every test, or only those named
  *        HX_RESULTS=FILE ./test     write the verdicts to FILE for the grader
  *        HX_JOBS=K HX_RESULTS=...   the same, K runners at once
+ *        HX_FIRST_FAIL=1 ...        skip every test after one that failed
  *
  * Each test runs in a TCase of its own (Check forks it, times it out and
  * catches its signals). Check calls a test that exit(0)s early "passed", so
@@ -34,6 +35,7 @@ static const char *const verdict_name[] = { "pass", "fail", "error", "early",
 /* Shared with the forked tests: proof of completion and skip reasons. */
 struct hx_shared {
     uint64_t done[HX_MAX_TESTS];        /* token ^ index once a body returned */
+    unsigned char started[HX_MAX_TESTS]; /* 1 once a body began */
     char skip[HX_MAX_TESTS][HX_REASON]; /* why a test skipped itself, or "" */
 };
 
@@ -53,16 +55,37 @@ const char *hx_test_name(void)
     return hx.current >= 0 && hx.current < hx.n ? hx.test[hx.current]->name : NULL;
 }
 
-static void hx_run(int i)
-{
-    hx.current = i;
-    hx.test[i]->body();
-    hx.sh->done[i] = hx.token ^ (uint64_t)i;    /* the body ran to its end */
-}
-
 void hx_skip(const char *reason)
 {
     snprintf(hx.sh->skip[hx.current], HX_REASON, "skipped: %s", reason);
+}
+
+static int hx_mine(int i);
+
+/* With HX_FIRST_FAIL=1 (grade --first-fail), whether a test this runner
+ * ran before test i failed: it began and its body did not return. */
+static int hx_failed_before(int i)
+{
+    const char *f = getenv("HX_FIRST_FAIL");
+
+    if (f == NULL || strcmp(f, "1") != 0)
+        return 0;
+    for (int j = 0; j < i; j++)
+        if (hx_mine(j) && hx.sh->started[j] && hx.sh->done[j] != (hx.token ^ (uint64_t)j))
+            return 1;
+    return 0;
+}
+
+static void hx_run(int i)
+{
+    hx.current = i;
+    if (hx_failed_before(i)) {
+        hx_skip("not run: an earlier test failed (grade --first-fail)");
+    } else {
+        hx.sh->started[i] = 1;
+        hx.test[i]->body();
+    }
+    hx.sh->done[i] = hx.token ^ (uint64_t)i;    /* the body ran to its end */
 }
 
 static const TTest hx_ttest = { "hx_run", hx_run, __FILE__, __LINE__ };
@@ -349,6 +372,7 @@ static int hx_run_jobs(int argc, char **argv, const char *results)
         if (hx_part_line(results, i % jobs.n, i, line, sizeof line) && hx_retry_line(line)) {
             jobs.again[i] = 1;
             hx.sh->done[i] = 0;
+            hx.sh->started[i] = 0;
             hx.sh->skip[i][0] = '\0';
             retry = 1;
         }

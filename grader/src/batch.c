@@ -378,7 +378,7 @@ static void worker(const struct opts *o, const struct sub *s, const char *subs,
         _exit(2);
     snprintf(slotbuf, sizeof slotbuf, "%d", slot);
     snprintf(mib, sizeof mib, "%ld", o->disk_mib);
-    char *argv[15 + 7] = { (char *)exe, "--src", tree, "--results", res,
+    char *argv[15 + 8] = { (char *)exe, "--src", tree, "--results", res,
                            "--summary", sum, "--slot", slotbuf,
                            "--lab-jobs", "1",       /* JOBS fill the cores */
                            "--work-in", disk, "--disk", mib };
@@ -393,6 +393,8 @@ static void worker(const struct opts *o, const struct sub *s, const char *subs,
     }
     if (o->no_memcheck)
         argv[a++] = "--no-memcheck";
+    if (o->first_fail)
+        argv[a++] = "--first-fail";
     argv[a] = NULL;
     execv(exe, argv);
     _exit(2);

@@ -75,6 +75,7 @@ struct opts {
     int mode;                           /* 'g' grade, 'c' check, 'm' memcheck,
                                            's' status, 'h' hint, 'b' batch */
     int no_memcheck;                    /* skip the Valgrind pass */
+    int first_fail;                     /* skip the tests after a failure */
     int keep;                           /* keep the build directory */
     double scale;                       /* CK_TIMEOUT_MULTIPLIER */
     char run_id[32];                    /* prefix of this run's /dev/shm names */

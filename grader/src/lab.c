@@ -25,7 +25,7 @@
 #define HANDIN_MAX (256 << 10)          /* bytes per handin file */
 
 enum { E_PATH, E_HOME, E_TMP, E_RESULTS, E_RUN, E_TIMEOUT, E_SCALE, E_FORK,
-       E_CC, E_SAN, E_LANG, E_SEED, E_CALLS, E_SUBJ, E_JOBS, E_N };
+       E_CC, E_SAN, E_LANG, E_SEED, E_CALLS, E_SUBJ, E_JOBS, E_FIRST, E_N };
 
 /* The environment every command of a lab gets: nothing inherited but CC
  * and SAN (how to build), so a student's shell cannot change a grade.
@@ -62,6 +62,7 @@ static void env_build(const struct opts *o, const struct place *p,
      * trace it or write its directory. */
     env[E_SUBJ] = o->uid ? str_printf("HX_SUBJECT_UID=%u", o->uid + 1)
                          : strdup("HX_SUBJECT_UID=");
+    env[E_FIRST] = str_printf("HX_FIRST_FAIL=%s", o->first_fail ? "1" : "");
     env[E_N] = NULL;
 }
 

@@ -7,7 +7,7 @@
  *        grade --check --lab NN --handin DIR [--only TEST]
  *        grade --memcheck --lab NN --handin DIR
  *        grade --batch DIR [--jobs N] [--out DIR] [--gradebook FILE]
- *              [--lab NN] [--hidden DIR] [--no-memcheck]
+ *              [--lab NN] [--hidden DIR] [--no-memcheck] [--first-fail]
  *        grade --status [--src DIR]      grade --hint --lab NN [--src DIR]
  *
  * Grades every lab (or those whose name starts with NN) of the submission
@@ -27,6 +27,8 @@
  * --batch grades every submission (directory, .tar.gz or .zip) in DIR,
  * N at a time, into OUT/ID/{report.txt,results.json,summary.tsv}, and
  * writes the gradebook CSV (batch.c).
+ * --first-fail skips a lab's remaining tests once one has failed (what
+ * make mutants needs to know: whether anything failed, soon).
  * Exit: 0 graded (check: all passed), 1 check: a test failed, 2 the grader
  * could not run, 3 --expect-fail did not hold.
  */
@@ -57,7 +59,7 @@ static void usage(void)
           "             [--lab-jobs N] [--disk MIB] [--strict] [--seed HEX]\n"
           "       grade --check|--memcheck --lab NN --handin DIR [--only TEST] [--seed HEX]\n"
           "       grade --batch DIR [--jobs N] [--out DIR] [--gradebook FILE]\n"
-          "             [--lab NN] [--hidden DIR] [--no-memcheck]\n"
+          "             [--lab NN] [--hidden DIR] [--no-memcheck] [--first-fail]\n"
           "       grade --status [--src DIR] | --hint --lab NN [--src DIR]\n",
           stderr);
     exit(2);
@@ -96,7 +98,7 @@ static void parse(int argc, char **argv, struct opts *o, const char **lab)
         { "status", 0, 0, 's' + 256 }, { "hint", 0, 0, 'h' + 256 },
         { "lab-jobs", 1, 0, 'L' }, { "disk", 1, 0, 'D' },
         { "work-in", 1, 0, 'W' }, { "strict", 0, 0, 'X' }, { "seed", 1, 0, 'E' },
-        { 0, 0, 0, 0 } };
+        { "first-fail", 0, 0, 'F' }, { 0, 0, 0, 0 } };
     int c;
 
     while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
@@ -125,6 +127,7 @@ static void parse(int argc, char **argv, struct opts *o, const char **lab)
         case 'W': o->work_in = optarg; break;
         case 'X': o->strict = 1; break;
         case 'E': o->seed = optarg; break;
+        case 'F': o->first_fail = 1; break;
         case 'I': o->uid = 1; break;    /* marks "no": see choose_uid */
         case 'S': o->uid = 2 + (unsigned)atoi(optarg) % 1024; break;
         default: usage();

@@ -92,7 +92,24 @@ struct side {
     const char *who;                    /* "the receiver", for messages */
     int restless;                       /* 1 once it let an asleep() deadline
                                            pass: then it gets 0.05 s */
+    int sems;                           /* its named semaphores' mappings when
+                                           the test began (a subject the
+                                           Valgrind pass shares has some) */
 };
+
+/* How many of pid's mappings are of named semaphores: glibc's sem_open
+ * maps one it creates under a temporary name, /dev/shm/sem.XXXXXX, and
+ * one it opens again shares that mapping, so the name says nothing. */
+static int sem_maps(pid_t pid)
+{
+    static char buf[1 << 16];
+    int n = 0;
+
+    EXPECT(cx_proc(pid, "maps", buf, sizeof buf) == 0, "test setup: cannot read the maps");
+    for (const char *at = buf; (at = strstr(at, " /dev/shm/sem.")) != NULL; at++)
+        n++;
+    return n;
+}
 
 /* Start d: as the test's first subject, its second, or one never shared
  * with other tests (CX_ALONE: its signal mask changes). */
@@ -101,6 +118,7 @@ static void side_start(struct side *d, const char *who, enum cx_role role)
     memset(d, 0, sizeof *d);
     cx_start_as(&d->s, role);
     d->who = who;
+    d->sems = sem_maps(d->s.pid);
 }
 
 /* The request for op: a0..a2, NULL bits, and bytes (n of them) in data. */
@@ -425,6 +443,17 @@ TEST(mbox_errors, 1, "§3")
     EXPECT_RET("mbox_recv(mb, NULL, 16)", call(&a, "mbox_recv(mb, NULL, 16)",
                req(SX04_MB_RECV, a.at, 16, 0, SX04_NULL_BUF, NULL, 0), NULL), -1);
     EXPECT_ERRNO("mbox_recv(mb, NULL, 16)", EINVAL);
+    static const struct { uint32_t op; uint64_t null; const char *what; } nul[] = {
+        { SX04_MB_TRY, SX04_NULL_OBJ, "mbox_try_recv(NULL, buf, 16)" },
+        { SX04_MB_TRY, SX04_NULL_BUF, "mbox_try_recv(mb, NULL, 16)" },
+        { SX04_MB_TIMED, SX04_NULL_OBJ, "mbox_recv_timed(NULL, buf, 16, 10)" },
+        { SX04_MB_TIMED, SX04_NULL_BUF, "mbox_recv_timed(mb, NULL, 16, 10)" },
+    };
+    for (int i = 0; i < 4; i++) {
+        EXPECT_RET(nul[i].what, call(&a, nul[i].what, req(nul[i].op, a.at, 16, 10, nul[i].null,
+                                                          NULL, 0), NULL), -1);
+        EXPECT_ERRNO(nul[i].what, EINVAL);
+    }
     EXPECT_RET("mbox_recv_timed(mb, buf, 16, -1)", call(&a, "mbox_recv_timed(-1)",
                req(SX04_MB_TIMED, a.at, 16, (uint64_t)-1, 0, NULL, 0), NULL), -1);
     EXPECT_ERRNO("mbox_recv_timed(mb, buf, 16, -1)", EINVAL);
@@ -798,17 +827,17 @@ TEST(mbox_timed_deadline, 2, "§5")
 {
     struct side a, *d[] = { &a };
     char name[128];
-    long ms = 800;
+    long ms = 1000;                     /* whole seconds, and no nanoseconds */
     double took, last;
 
     side_start(&a, "the receiver", CX_FIRST);
     mbox_new(name, sizeof name, d, 1);
     catch_usr1(&a);
     double t0 = now();
-    start_call(&a, "mbox_recv_timed(800 ms)", req(SX04_MB_TIMED, a.at, MBOX_MAX,
-                                                  (uint64_t)ms, 0, NULL, 0));
-    long k = hit_twice(&a, "mbox_recv_timed(800 ms)", t0, ms, &took, &last);
-    expect_kept_deadline("mbox_recv_timed(800 ms) on an empty mailbox", k, ETIMEDOUT, ms,
+    start_call(&a, "mbox_recv_timed(1000 ms)", req(SX04_MB_TIMED, a.at, MBOX_MAX,
+                                                   (uint64_t)ms, 0, NULL, 0));
+    long k = hit_twice(&a, "mbox_recv_timed(1000 ms)", t0, ms, &took, &last);
+    expect_kept_deadline("mbox_recv_timed(1000 ms) on an empty mailbox", k, ETIMEDOUT, ms,
                          took, last);
     EXPECT_RET("signals the receiver's handler caught", hits_of(&a), 2);
     shm_unlink(name);
@@ -1222,8 +1251,8 @@ static void expect_nothing_left(const char *what, const char *name)
     EXPECT(left[0] == '\0', "%s: /dev/shm/%s was left behind", what, left);
 }
 
-/* How many of pid's mappings are of channel name's objects (the region
- * /dev/shm/NAME, the semaphores /dev/shm/sem.NAME.*), from its maps. */
+/* How many of pid's mappings are of channel name's region, from its
+ * maps (its semaphores are sem_maps'). */
 static int maps_named(pid_t pid, const char *name)
 {
     static char buf[1 << 16];
@@ -1231,14 +1260,16 @@ static int maps_named(pid_t pid, const char *name)
 
     EXPECT(cx_proc(pid, "maps", buf, sizeof buf) == 0, "test setup: cannot read the maps");
     for (const char *at = buf; (at = strstr(at, name + 1)) != NULL; at++)
-        n++;
+        n += at - buf < 4 || memcmp(at - 4, "sem.", 4) != 0;
     return n;
 }
 
-/* Fail unless d maps nothing of channel name any more. */
+/* Fail unless d maps nothing of channel name any more: neither its region
+ * nor more named semaphores than when the test began (in this test, only
+ * the channel's are made). */
 static void expect_unmapped(struct side *d, const char *after, const char *name)
 {
-    int n = maps_named(d->s.pid, name);
+    int n = maps_named(d->s.pid, name) + sem_maps(d->s.pid) - d->sems;
 
     EXPECT(n == 0, "%s, the process still maps %d object%s of the channel (/proc/PID/maps):"
            " munmap the region and sem_close both semaphores", after, n, n == 1 ? "" : "s");
@@ -1353,6 +1384,27 @@ TEST(chan_errors, 2, "§7")
                                                           "x", 1), NULL), -1);
         EXPECT_ERRNO(nul[i].what, EINVAL);
     }
+    cx_name(other, sizeof other, "nul");
+    static const struct { uint32_t op; const char *what; } nulc[] = {
+        { SX04_CH_CREATE, "chan_create(NULL, name)" },
+        { SX04_CH_OPEN, "chan_open(NULL, name)" },
+    };
+    for (int i = 0; i < 2; i++) {
+        EXPECT_RET(nulc[i].what, call(&a, nulc[i].what, req(nulc[i].op, 0, 0, 0, SX04_NULL_OBJ,
+                                                            other, strlen(other)), NULL), -1);
+        EXPECT_ERRNO(nulc[i].what, EINVAL);
+    }
+    expect_nothing_left("after chan_create(NULL, name)", other);
+    /* The longest good name: CHAN_NAME_MAX bytes, '/' included. */
+    cx_name(lng, sizeof lng, "long");
+    memset(lng + strlen(lng), 'x', CHAN_NAME_MAX - strlen(lng));
+    lng[CHAN_NAME_MAX] = '\0';
+    EXPECT_RET("chan_create(a name of CHAN_NAME_MAX bytes)", ch_create(&a, "chan_create", 0,
+               lng, NULL), 0);
+    EXPECT_RET("chan_close", ch_close(&a, "chan_close", 0), 0);
+    EXPECT_RET("chan_unlink(a name of CHAN_NAME_MAX bytes)", ch_unlink(&a, "chan_unlink", lng),
+               0);
+    expect_nothing_left("after chan_unlink(a name of CHAN_NAME_MAX bytes)", lng);
     cx_name(name, sizeof name, "twice");
     EXPECT_RET("chan_create", ch_create(&a, "chan_create", 0, name, NULL), 0);
     EXPECT_RET("chan_create of an existing channel", ch_create(&a, "chan_create", 1, name,

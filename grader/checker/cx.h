@@ -123,6 +123,11 @@ struct cx_hold {
                                    one instruction at a time, and this is
                                    called after each (it is stopped meanwhile)
                                    until it returns 1 or CX_STEPS passed */
+    long sys;                   /* if nonzero: hold instead, in s or any
+                                   process it starts, at the exit of the
+                                   first system call number sys ... */
+    unsigned long arg1, mask;   /* ... whose argument 1 & mask is arg1 */
+    pid_t entered;              /* (that call's process, once it entered) */
     pid_t held;                 /* out: the process held, 0 if none */
     uintptr_t addr;             /* out: the address it faulted at */
     int faults;                 /* out: write faults in the range by the
@@ -137,7 +142,8 @@ struct cx_hold {
 /* cx_call while tracing s and every process it starts: the first process
  * other than s whose write to h's range faults is held there until
  * h->until says so or h->secs pass; every other stop and signal is passed
- * on. The subject's SIGSEGV handler (its own code) makes the page writable
+ * on. (With h->sys, the first process, s included, that returns from
+ * that system call is held instead, the call done: a futex wake, say.) The subject's SIGSEGV handler (its own code) makes the page writable
  * when it gets the signal. With h->step, what follows the hold is run one
  * instruction at a time, so that a test can look between any two. s must
  * be the test's own (cx_start_alone). */

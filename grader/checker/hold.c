@@ -57,6 +57,34 @@ static void hold_note(struct tracees *t, pid_t pid, int add)
         t->pid[free_slot] = pid;
 }
 
+/* Let pid go on from a stop, with signal sig: to its next system call
+ * while h waits for one (h->sys, nothing held yet), else freely. */
+static void hold_go(const struct cx_hold *h, pid_t pid, int sig)
+{
+    ptrace(h->sys && h->held == 0 ? PTRACE_SYSCALL : PTRACE_CONT, pid, 0, sig);
+}
+
+/* A system-call stop of pid: hold it (returns 1) at the exit of the first
+ * call of number h->sys whose argument 1, masked with h->mask, is
+ * h->arg1; else let it go on. */
+static int hold_sys(struct cx_hold *h, pid_t pid)
+{
+    struct __ptrace_syscall_info i;
+
+    if (h->held == 0 && ptrace(PTRACE_GET_SYSCALL_INFO, pid, sizeof i, &i) > 0) {
+        if (i.op == PTRACE_SYSCALL_INFO_ENTRY && h->entered == 0 &&
+            i.entry.nr == (unsigned long)h->sys &&
+            (i.entry.args[1] & h->mask) == h->arg1)
+            h->entered = pid;
+        else if (i.op == PTRACE_SYSCALL_INFO_EXIT && pid == h->entered) {
+            h->held = pid;
+            return 1;
+        }
+    }
+    hold_go(h, pid, 0);
+    return 0;
+}
+
 /* A SIGSEGV stop of pid: hold it (returns 1) if it is the first write
  * fault in h's range by a process other than the subject; count it. */
 static int hold_fault(struct cx_subject *s, struct cx_hold *h, pid_t pid)
@@ -99,18 +127,23 @@ static int hold_event(struct cx_subject *s, struct tracees *t,
     hold_note(t, pid, 1);
     if (ev == PTRACE_EVENT_STOP) {      /* a group-stop, or a new tracee's */
         int group = sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU;
-        ptrace(group ? PTRACE_LISTEN : PTRACE_CONT, pid, 0, 0);
+        if (group)
+            ptrace(PTRACE_LISTEN, pid, 0, 0);
+        else
+            hold_go(h, pid, 0);
         return 0;
     }
     if (ev != 0) {                      /* fork, vfork, clone */
         if (ptrace(PTRACE_GETEVENTMSG, pid, 0, &child) == 0)
             hold_note(t, (pid_t)child, 1);
-        ptrace(PTRACE_CONT, pid, 0, 0);
+        hold_go(h, pid, 0);
         return 0;
     }
-    if (sig == SIGSEGV && hold_fault(s, h, pid))
+    if (sig == (SIGTRAP | 0x80))        /* a system call's entry or exit */
+        return hold_sys(h, pid);
+    if (sig == SIGSEGV && !h->sys && hold_fault(s, h, pid))
         return 1;
-    ptrace(PTRACE_CONT, pid, 0, sig);   /* a signal: delivered as it came */
+    hold_go(h, pid, sig);               /* a signal: delivered as it came */
     return 0;
 }
 
@@ -181,6 +214,24 @@ static void hold_steps(struct cx_subject *s, struct tracees *t, struct cx_hold *
     ptrace(PTRACE_CONT, pid, 0, 0);
 }
 
+/* Make pid, just seized, stop at each system call (it runs freely after
+ * PTRACE_SEIZE). Returns 0, or -1 with errno set. */
+static int hold_syscalls(pid_t pid)
+{
+    int st;
+
+    if (ptrace(PTRACE_INTERRUPT, pid, 0, 0) == -1)
+        return -1;
+    while (waitpid(pid, &st, __WALL) == -1)
+        if (errno != EINTR)
+            return -1;
+    if (!WIFSTOPPED(st)) {
+        errno = ESRCH;
+        return -1;
+    }
+    return (int)ptrace(PTRACE_SYSCALL, pid, 0, 0);
+}
+
 void cx_call_held_at(const char *file, int line, struct cx_subject *s,
                      const char *what, const struct sx_req *q,
                      struct sx_rep *r, struct cx_hold *h)
@@ -195,6 +246,9 @@ void cx_call_held_at(const char *file, int line, struct cx_subject *s,
     h->addr = 0;
     h->faults = h->parent_faults = h->released = 0;
     h->steps = 0;
+    h->entered = 0;
+    if (h->sys)
+        opts |= PTRACE_O_TRACESYSGOOD;
     EXPECT(!s->borrowed, "test setup: a traced subject must be its test's own");
     /* (As another uid's subject's tracer, for the moment of the seize.) */
     EXPECT(cx_as(1) == 0, "test setup: cannot take the subject's uid: %s",
@@ -203,6 +257,9 @@ void cx_call_held_at(const char *file, int line, struct cx_subject *s,
     EXPECT(cx_as(0) == 0, "test setup: cannot give the subject's uid back");
     EXPECT(seized == 0, "test setup: cannot trace the subject: %s", strerror(err));
     hold_note(&t, s->pid, 1);
+    if (h->sys)                         /* stop it at its system calls from now */
+        EXPECT(hold_syscalls(s->pid) == 0, "test setup: cannot stop the subject at its"
+               " system calls: %s", strerror(errno));
     cx_send_at(file, line, s, what, q);
     while (!cx_replied(s) && hold_now() < end) {
         while ((pid = waitpid(-1, &st, __WALL | WNOHANG)) > 0)
@@ -215,12 +272,12 @@ void cx_call_held_at(const char *file, int line, struct cx_subject *s,
             if (h->step && h->released)
                 hold_steps(s, &t, h, pid);
             else
-                ptrace(PTRACE_CONT, pid, 0, SIGSEGV);
+                ptrace(PTRACE_CONT, pid, 0, h->sys ? 0 : SIGSEGV);
         }
         cx_poll(s, 0.001);
     }
     if (h->held > 0)
-        ptrace(PTRACE_CONT, h->held, 0, SIGSEGV);
+        ptrace(PTRACE_CONT, h->held, 0, h->sys ? 0 : SIGSEGV);
     h->held = h->held < 0 ? -h->held : h->held;
     hold_free(s, h, &t);
     cx_reply_at(file, line, s, r);

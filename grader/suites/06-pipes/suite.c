@@ -575,6 +575,16 @@ TEST(open_once, 1, "§2")
     EXPECT_ERRNO("chan_open(CHAN_WRITE) after the writer closed", EBUSY);
     expect_closed(&d, "chan_close(reader)", r);
     shm_unlink(name);
+    /* Each end once: a reader may come after the writer has gone. */
+    make_chan(&d, cx_name(name, sizeof name, "late"), SMALL);
+    w = open_end(&d, name, WRITE_END);
+    expect_closed(&d, "chan_close(writer)", w);
+    r = ch_open(&d, "chan_open(CHAN_READ) after the writer came and closed", name, READ_END);
+    EXPECT(r != 0, "chan_open(CHAN_READ) of a channel whose writer has come and closed:"
+           " expected a handle, got NULL (errno %s): the read end was never opened",
+           hx_errname(errno));
+    expect_closed(&d, "chan_close(reader)", r);
+    shm_unlink(name);
     cx_end(&d.s);
 }
 

@@ -39,6 +39,23 @@ static int fsize(rlim_t limit)
     return setrlimit(RLIMIT_FSIZE, &l);
 }
 
+static void on_usr1(int sig)
+{
+    (void)sig;
+}
+
+/* SX06_CATCH: SIGUSR1 caught, without SA_RESTART. Returns 0 or -1. */
+static int catch_usr1(void)
+{
+    struct sigaction sa;
+
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_usr1;
+    if (sigemptyset(&sa.sa_mask) == -1)
+        return -1;
+    return sigaction(SIGUSR1, &sa, NULL);
+}
+
 int sx_lab(const struct sx_req *q, struct sx_rep *r)
 {
     char buf[SX_DATA + 1];
@@ -70,6 +87,9 @@ int sx_lab(const struct sx_req *q, struct sx_rep *r)
         return 0;
     case SX06_FSIZE:
         r->ret = fsize(q->a[0]);
+        return 0;
+    case SX06_CATCH:
+        r->ret = catch_usr1();
         return 0;
     }
     return -1;

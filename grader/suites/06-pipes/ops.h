@@ -23,8 +23,12 @@ enum {
     SX06_READ,                  /* chan_read(a[0], read buffer, a[1]) */
     SX06_CLOSE,                 /* chan_close(a[0]) */
     SX06_UNLINK,                /* chan_unlink(data or NULL if a[2]) */
-    SX06_FSIZE                  /* not the lab's: ignore SIGXFSZ, and the
+    SX06_FSIZE,                 /* not the lab's: ignore SIGXFSZ, and the
                                    soft file size limit to a[0] bytes */
+    SX06_CATCH                  /* not the lab's: catch SIGUSR1 with a
+                                   handler that does nothing, without
+                                   SA_RESTART (a wait it interrupts fails
+                                   with EINTR) */
 };
 
 #endif

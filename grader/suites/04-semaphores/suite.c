@@ -449,11 +449,16 @@ TEST(mbox_errors, 1, "§3")
         { SX04_MB_TIMED, SX04_NULL_OBJ, "mbox_recv_timed(NULL, buf, 16, 10)" },
         { SX04_MB_TIMED, SX04_NULL_BUF, "mbox_recv_timed(mb, NULL, 16, 10)" },
     };
+    /* A message waits, so that EINVAL is the only answer (not EAGAIN or
+     * ETIMEDOUT), and it must still be there after each. */
+    EXPECT_RET("mbox_send(mb, \"m\", 1)", mb_send(&a, "mbox_send", "m", 1), 0);
     for (int i = 0; i < 4; i++) {
         EXPECT_RET(nul[i].what, call(&a, nul[i].what, req(nul[i].op, a.at, 16, 10, nul[i].null,
                                                           NULL, 0), NULL), -1);
         EXPECT_ERRNO(nul[i].what, EINVAL);
     }
+    EXPECT_RET("mbox_try_recv after the refused calls (the message stays)",
+               mb_recv(&a, "mbox_try_recv", SX04_MB_TRY, 16, NULL), 1);
     EXPECT_RET("mbox_recv_timed(mb, buf, 16, -1)", call(&a, "mbox_recv_timed(-1)",
                req(SX04_MB_TIMED, a.at, 16, (uint64_t)-1, 0, NULL, 0), NULL), -1);
     EXPECT_ERRNO("mbox_recv_timed(mb, buf, 16, -1)", EINVAL);

@@ -142,11 +142,12 @@ struct cx_hold {
 /* cx_call while tracing s and every process it starts: the first process
  * other than s whose write to h's range faults is held there until
  * h->until says so or h->secs pass; every other stop and signal is passed
- * on. (With h->sys, the first process, s included, that returns from
- * that system call is held instead, the call done: a futex wake, say.) The subject's SIGSEGV handler (its own code) makes the page writable
- * when it gets the signal. With h->step, what follows the hold is run one
- * instruction at a time, so that a test can look between any two. s must
- * be the test's own (cx_start_alone). */
+ * on. The subject's SIGSEGV handler (its own code) makes the page
+ * writable when it gets the signal. With h->sys, the first process, s
+ * included, to return from that system call is held instead, the call
+ * done (a futex wake, say). With h->step, what follows the hold is run
+ * one instruction at a time, so that a test can look between any two. s
+ * must be the test's own (cx_start_alone). */
 #define cx_call_held(s, what, q, r, h) \
     cx_call_held_at(__FILE__, __LINE__, s, what, q, r, h)
 void cx_call_held_at(const char *file, int line, struct cx_subject *s,

@@ -956,7 +956,8 @@ static long stream_batch(struct side *tx, struct side *rx, long seq, long end, l
  * the message must not be visible. */
 static void stream_send_held(struct side *tx, struct side *rx, long seq)
 {
-    struct probe p = { .other = rx, .op = SX03_TRY_RECV, .len = MAX, .ret = -1, .err = EAGAIN };
+    struct probe p = { .other = rx, .op = SX03_TRY_RECV, .len = MAX, .ret = -1,
+                       .err = EAGAIN };
     int held;
 
     put_held(tx, (uint64_t)seq, MAX);
@@ -976,7 +977,8 @@ static void stream_send_held(struct side *tx, struct side *rx, long seq)
  * held, the slot must not take message seq + 1. */
 static void stream_recv_held(struct side *tx, struct side *rx, long seq, long n)
 {
-    struct probe p = { .other = tx, .op = SX03_TRY_SEND, .len = MAX, .ret = -1, .err = EAGAIN };
+    struct probe p = { .other = tx, .op = SX03_TRY_SEND, .len = MAX, .ret = -1,
+                       .err = EAGAIN };
     int held;
 
     put_msg(tx, (uint64_t)seq, MAX);

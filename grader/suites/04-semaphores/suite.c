@@ -823,9 +823,9 @@ static void expect_kept_deadline(const char *what, long k, int timeout, long ms,
     EXPECT(took >= due - 0.01, "%s, interrupted by a signal handler, gave up after %.3f s:"
            " expected %.3f s", what, took, due);
     EXPECT(hx_memcheck() || took < due + last / 2, "%s, interrupted by signals at %.3f s"
-           " and %.3f s, gave up after %.3f s: expected %.3f s. Each signal restarted the"
-           " wait in full; compute the deadline once, before the first wait, and wait"
-           " until it again", what, 0.25 * due, last, took, due);
+           " and %.3f s, gave up after %.3f s: expected %.3f s. Compute the deadline once,"
+           " before the first wait (now + ms / 1000 s + ms %% 1000 ms), and after a signal"
+           " wait until that same deadline, not ms more", what, 0.25 * due, last, took, due);
 }
 
 TEST(mbox_timed_deadline, 2, "§5")
